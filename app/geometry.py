@@ -1,0 +1,252 @@
+"""Drawing geometry shared by the live plot and the export: ellipses and colours.
+
+Owns: covariance matrix -> confidence ellipse (width, height, angle and outline points), the
+component palette, and responsibility-weighted colour blending. Pure numpy; it must not import
+param, panel, bokeh or matplotlib, so the Bokeh view and the matplotlib export draw exactly the
+same shapes and colours.
+
+Ellipses. For a 2-D Gaussian with covariance ``S = V diag(l1, l2) V^T`` (l1 >= l2), the points at
+Mahalanobis distance ``n_std`` from the mean form an ellipse with semi-axes ``n_std * sqrt(l1)``
+and ``n_std * sqrt(l2)``, the major one along the first eigenvector. For a symmetric 2x2 matrix
+``[[a, b], [b, c]]`` the eigenvalues are ``(a + c)/2 +- sqrt(((a - c)/2)**2 + b**2)`` and the major
+axis makes the angle ``atan2(2b, a - c) / 2`` with the x axis; the closed form vectorises over
+components and never produces NaN for the degenerate (collapsed) matrices that this lab shows on
+purpose.
+
+Colours. Each point is drawn in the responsibility-weighted mix of its components' colours. The mix
+is taken in OKLab (Ottosson 2020), a perceptual space: a point shared 50/50 between blue and orange
+looks half-way between them instead of the muddy dark tone that mixing sRGB codes gives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "PALETTE",
+    "palette",
+    "ellipse_params",
+    "ellipse_outline",
+    "hex_to_rgb",
+    "rgb_to_hex",
+    "blend",
+    "hard_colors",
+    "pack_rgba",
+]
+
+# Okabe & Ito (2008) first: its seven colours (black left out: it is the handle outline) stay
+# distinguishable for the common colour-vision deficiencies. Ordered so that small K gets the most
+# separated hues and the low-contrast yellow comes last. Beyond seven no palette keeps every pair
+# distinguishable, so components 8-15 continue with Paul Tol's "muted" scheme (also designed for
+# colour-blind readers); the plot labels every handle with its number, so colour is never the only cue.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#332288",  # Tol muted: indigo
+    "#882255",  # wine
+    "#999933",  # olive
+    "#44AA99",  # teal
+    "#DDCC77",  # sand
+    "#CC6677",  # rose
+    "#117733",  # green
+    "#AA4499",  # purple
+)
+
+
+def palette(n_components: int) -> list[str]:
+    """The first ``n_components`` colours of :data:`PALETTE` as hex strings.
+
+    Raises ValueError when more colours are asked for than the lab supports (15).
+    """
+    if not 1 <= n_components <= len(PALETTE):
+        raise ValueError(
+            f"n_components must be between 1 and {len(PALETTE)}; got {n_components}."
+        )
+    return list(PALETTE[:n_components])
+
+
+# --------------------------------------------------------------------------------------- ellipses
+
+
+def _as_full(covariances: np.ndarray) -> np.ndarray:
+    cov = np.asarray(covariances, dtype=float)
+    if cov.shape == (2, 2):
+        cov = cov[None]
+    if cov.ndim != 3 or cov.shape[1:] != (2, 2):
+        raise ValueError(
+            "covariances must have shape (n_components, 2, 2) or (2, 2); "
+            f"got {cov.shape}. Expand tied/diag/spherical ones with Mixture.full_covariances()."
+        )
+    return cov
+
+
+def ellipse_params(covariances: np.ndarray, n_std: float = 1.0):
+    """Full width, full height and angle of the ``n_std`` confidence ellipse of each covariance.
+
+    Parameters
+    ----------
+    covariances : ndarray of shape (n_components, 2, 2) or (2, 2)
+    n_std : float
+        Mahalanobis radius (1 for the 1-sigma ellipse, 2 for the 2-sigma one).
+
+    Returns
+    -------
+    width : ndarray of shape (n_components,)
+        Full length of the major axis (``2 * n_std * sqrt(l1)``), as Bokeh's ``ellipse`` and
+        matplotlib's ``Ellipse`` expect.
+    height : ndarray of shape (n_components,)
+        Full length of the minor axis.
+    angle : ndarray of shape (n_components,)
+        Angle of the major axis from the x axis, in radians, in (-pi/2, pi/2].
+
+    Non-finite entries or slightly negative eigenvalues (round-off of a collapsed component) give
+    a zero-length axis instead of NaN.
+    """
+    cov = _as_full(covariances)
+    cov = np.where(np.isfinite(cov), cov, 0.0)
+    a, b, c = cov[:, 0, 0], 0.5 * (cov[:, 0, 1] + cov[:, 1, 0]), cov[:, 1, 1]
+    mid = 0.5 * (a + c)
+    rad = np.hypot(0.5 * (a - c), b)
+    l1 = np.maximum(mid + rad, 0.0)
+    l2 = np.maximum(mid - rad, 0.0)
+    angle = 0.5 * np.arctan2(2.0 * b, a - c)
+    return 2.0 * n_std * np.sqrt(l1), 2.0 * n_std * np.sqrt(l2), angle
+
+
+def ellipse_outline(mean, covariance, n_std: float = 1.0, n_points: int = 64):
+    """Points on the ``n_std`` ellipse of one component, as two closed-ring arrays ``(xs, ys)``.
+
+    Drawn as a polygon in data coordinates, the ellipse stays correct whatever the plot's aspect
+    ratio (a rotated ellipse glyph in screen units is only right when x and y share one scale).
+
+    Parameters
+    ----------
+    mean : array-like of shape (2,)
+    covariance : array-like of shape (2, 2)
+    n_std : float
+    n_points : int
+        Number of vertices; the first one is repeated at the end to close the ring.
+
+    Returns
+    -------
+    xs, ys : ndarray of shape (n_points + 1,)
+    """
+    width, height, angle = ellipse_params(np.asarray(covariance)[None], n_std)
+    t = np.linspace(0.0, 2.0 * np.pi, n_points + 1)
+    u, v = 0.5 * width[0] * np.cos(t), 0.5 * height[0] * np.sin(t)
+    cos, sin = np.cos(angle[0]), np.sin(angle[0])
+    mean = np.asarray(mean, dtype=float)
+    return mean[0] + cos * u - sin * v, mean[1] + sin * u + cos * v
+
+
+# ---------------------------------------------------------------------------------------- colours
+
+
+def hex_to_rgb(colors) -> np.ndarray:
+    """``"#RRGGBB"`` strings -> ndarray of shape (n, 3) of sRGB values in [0, 1]."""
+    return np.array(
+        [[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in colors], dtype=float
+    ).reshape(-1, 3) / 255.0
+
+
+def rgb_to_hex(rgb: np.ndarray) -> list[str]:
+    """ndarray of shape (n, 3) of sRGB values in [0, 1] -> ``"#rrggbb"`` strings."""
+    codes = np.clip(np.rint(np.asarray(rgb) * 255.0), 0, 255).astype(int)
+    return ["#%02x%02x%02x" % tuple(c) for c in codes]
+
+
+def _srgb_to_linear(c):
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(c):
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
+# OKLab from linear sRGB: M2 @ cbrt(M1 @ rgb) (Ottosson, "A perceptual color space for image
+# processing", 2020; matrices as published).
+_M1 = np.array(
+    [
+        [0.4122214708, 0.5363325363, 0.0514459929],
+        [0.2119034982, 0.6806995451, 0.1073969566],
+        [0.0883024619, 0.2817188376, 0.6299787005],
+    ]
+)
+_M2 = np.array(
+    [
+        [0.2104542553, 0.7936177850, -0.0040720468],
+        [1.9779984951, -2.4285922050, 0.4505937099],
+        [0.0259040371, 0.7827717662, -0.8086757660],
+    ]
+)
+_M1_INV = np.linalg.inv(_M1)
+_M2_INV = np.linalg.inv(_M2)
+
+
+def _srgb_to_oklab(rgb):
+    return np.cbrt(_srgb_to_linear(rgb) @ _M1.T) @ _M2.T
+
+
+def _oklab_to_srgb(lab):
+    return _linear_to_srgb((lab @ _M2_INV.T) ** 3 @ _M1_INV.T)
+
+
+def _clean_resp(resp) -> np.ndarray:
+    resp = np.asarray(resp, dtype=float)
+    if resp.ndim != 2:
+        raise ValueError(f"resp must have shape (n_samples, n_components); got {resp.shape}.")
+    resp = np.where(np.isfinite(resp), np.clip(resp, 0.0, None), 0.0)
+    total = resp.sum(axis=1, keepdims=True)
+    # A row with no mass (cannot come from an E-step, but a view must never paint NaN) is spread
+    # evenly, which reads as "undecided".
+    return np.where(total > 0, resp / np.where(total > 0, total, 1.0), 1.0 / resp.shape[1])
+
+
+def blend(resp, colors=None) -> np.ndarray:
+    """Responsibility-weighted colour of every point, mixed in OKLab.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n_samples, n_components)
+        Rows are normalised here (non-finite or negative entries count as 0).
+    colors : sequence of n_components ``"#RRGGBB"`` strings, optional
+        Defaults to ``palette(n_components)``.
+
+    Returns
+    -------
+    rgb : ndarray of shape (n_samples, 3)
+        sRGB values in [0, 1]; a one-hot row gives exactly its component's colour.
+    """
+    resp = _clean_resp(resp)
+    colors = palette(resp.shape[1]) if colors is None else colors
+    if len(colors) != resp.shape[1]:
+        raise ValueError(f"need one colour per component: {resp.shape[1]}; got {len(colors)}.")
+    lab = _srgb_to_oklab(hex_to_rgb(colors))
+    return _oklab_to_srgb(resp @ lab)
+
+
+def hard_colors(resp, colors=None) -> np.ndarray:
+    """Colour of each point's most responsible component, ndarray of shape (n_samples, 3)."""
+    resp = _clean_resp(resp)
+    colors = palette(resp.shape[1]) if colors is None else colors
+    return hex_to_rgb(colors)[np.argmax(resp, axis=1)]
+
+
+def pack_rgba(rgb, alpha=1.0) -> np.ndarray:
+    """sRGB in [0, 1] of shape (n, 3) plus alpha -> one uint32 ``0xRRGGBBAA`` per point.
+
+    Bokeh accepts a uint32 array in this layout as a colour column and sends it as a binary
+    buffer, which for N = 50,000 is far lighter than hex strings.
+    """
+    rgb = np.asarray(rgb, dtype=float)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), rgb.shape[:1])
+    channels = np.empty((rgb.shape[0], 4), dtype=np.uint32)
+    channels[:, :3] = np.clip(np.rint(np.nan_to_num(rgb) * 255.0), 0, 255)
+    channels[:, 3] = np.clip(np.rint(np.nan_to_num(alpha) * 255.0), 0, 255)
+    return (channels[:, 0] << 24) | (channels[:, 1] << 16) | (channels[:, 2] << 8) | channels[:, 3]

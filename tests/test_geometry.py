@@ -1,0 +1,118 @@
+"""Tests for app.geometry: ellipses against an eigendecomposition, colours against known values."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app import geometry
+
+
+def _random_cov(rng, k):
+    a = rng.normal(size=(k, 2, 2))
+    return a @ a.transpose(0, 2, 1) + 1e-3 * np.eye(2)
+
+
+def test_ellipse_params_match_eigendecomposition():
+    """Width/height are 2*n_std*sqrt(eigenvalues) and the angle points along the major eigenvector."""
+    rng = np.random.default_rng(0)
+    cov = _random_cov(rng, 20)
+    width, height, angle = geometry.ellipse_params(cov, n_std=2.0)
+    vals, vecs = np.linalg.eigh(cov)  # ascending
+    np.testing.assert_allclose(width, 4.0 * np.sqrt(vals[:, 1]), rtol=1e-10)
+    np.testing.assert_allclose(height, 4.0 * np.sqrt(vals[:, 0]), rtol=1e-10)
+    major = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    # parallel up to sign: |cos| of the angle between them is 1
+    np.testing.assert_allclose(np.abs(np.sum(major * vecs[:, :, 1], axis=1)), 1.0, atol=1e-8)
+
+
+def test_ellipse_params_axis_aligned():
+    """A diagonal covariance gives an axis-aligned ellipse (angle 0 or pi/2)."""
+    width, height, angle = geometry.ellipse_params(np.diag([4.0, 1.0]))
+    assert (width[0], height[0], angle[0]) == pytest.approx((4.0, 2.0, 0.0))
+    width, height, angle = geometry.ellipse_params(np.diag([1.0, 9.0]))
+    assert (width[0], height[0], abs(angle[0])) == pytest.approx((6.0, 2.0, np.pi / 2))
+
+
+def test_ellipse_params_degenerate_is_finite():
+    """Collapsed, slightly indefinite or non-finite covariances give zero axes, never NaN."""
+    cov = np.array([[[0.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0 - 1e-17]], [[np.nan, 0], [0, 1.0]]])
+    out = geometry.ellipse_params(cov)
+    assert all(np.all(np.isfinite(a)) for a in out)
+    assert out[0][0] == 0 and out[1][0] == 0
+
+
+def test_ellipse_params_rejects_bad_shape():
+    """A (K, 2) array is refused with a message that says how to expand it."""
+    with pytest.raises(ValueError, match="full_covariances"):
+        geometry.ellipse_params(np.ones((3, 2)))
+
+
+@given(
+    a=st.floats(0.01, 100), c=st.floats(0.01, 100), rho=st.floats(-0.99, 0.99),
+    mx=st.floats(-50, 50), my=st.floats(-50, 50), n_std=st.sampled_from([1.0, 2.0]),
+)
+def test_outline_lies_at_mahalanobis_n_std(a, c, rho, mx, my, n_std):
+    """Every outline vertex is at Mahalanobis distance n_std from the mean; the ring is closed."""
+    b = rho * np.sqrt(a * c)
+    cov = np.array([[a, b], [b, c]])
+    xs, ys = geometry.ellipse_outline([mx, my], cov, n_std=n_std, n_points=32)
+    d = np.stack([xs - mx, ys - my], axis=1)
+    m = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)
+    np.testing.assert_allclose(np.sqrt(m), n_std, rtol=1e-6)
+    assert (xs[0], ys[0]) == pytest.approx((xs[-1], ys[-1]))
+
+
+def test_palette_has_15_distinct_colours_and_limits():
+    """Fifteen distinct colours; asking for 0 or 16 is an error."""
+    assert len(set(geometry.palette(15))) == 15
+    with pytest.raises(ValueError, match="between 1 and 15"):
+        geometry.palette(16)
+    with pytest.raises(ValueError):
+        geometry.palette(0)
+
+
+def test_hex_round_trip():
+    """hex -> rgb -> hex gives back the palette."""
+    colors = geometry.palette(15)
+    assert geometry.rgb_to_hex(geometry.hex_to_rgb(colors)) == [c.lower() for c in colors]
+
+
+def test_blend_one_hot_gives_component_colour():
+    """A point owned by one component is drawn in exactly that component's colour."""
+    resp = np.eye(6)
+    rgb = geometry.blend(resp)
+    np.testing.assert_allclose(rgb, geometry.hex_to_rgb(geometry.palette(6)), atol=1e-6)
+
+
+def test_blend_is_perceptual_midpoint():
+    """A 50/50 point has the OKLab lightness midway between its two colours (not sRGB-averaged)."""
+    colors = ["#000000", "#ffffff"]
+    rgb = geometry.blend(np.array([[0.5, 0.5]]), colors)
+    lab = geometry._srgb_to_oklab(rgb)
+    assert lab[0, 0] == pytest.approx(0.5, abs=1e-6)
+    # perceptual middle grey is darker than the code average #808080
+    assert geometry.rgb_to_hex(rgb)[0] in ("#636363", "#646464")
+
+
+def test_blend_cleans_bad_rows():
+    """Rows with NaN, negative entries or no mass still give finite colours in [0, 1]."""
+    resp = np.array([[np.nan, 1.0], [0.0, 0.0], [-1.0, 2.0], [np.inf, 0.0]])
+    rgb = geometry.blend(resp, ["#0072B2", "#E69F00"])
+    assert np.all(np.isfinite(rgb)) and rgb.min() >= 0 and rgb.max() <= 1
+    np.testing.assert_allclose(rgb[2], geometry.hex_to_rgb(["#E69F00"])[0], atol=1e-6)
+
+
+def test_hard_colors_take_argmax():
+    """Hard view paints each point in its most responsible component's colour."""
+    resp = np.array([[0.2, 0.8], [0.9, 0.1]])
+    np.testing.assert_allclose(
+        geometry.hard_colors(resp), geometry.hex_to_rgb(geometry.palette(2))[[1, 0]]
+    )
+
+
+def test_pack_rgba_layout():
+    """Colours pack as Bokeh's 0xRRGGBBAA uint32."""
+    packed = geometry.pack_rgba(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), [1.0, 0.5])
+    assert packed.dtype == np.uint32
+    assert list(packed) == [0xFFFF00FF, 0xFF000080]
