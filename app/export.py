@@ -1,0 +1,160 @@
+"""Export of the lab's current state: a matplotlib figure (PNG, SVG), parameters (JSON) and
+responsibilities (CSV).
+
+Owns: turning (X, mixture, resp) into files a student can keep. Depends on app.em (the Mixture type)
+and app.geometry (the very ellipses and colours the live plot draws). matplotlib is imported inside
+the functions that draw, never at module level: the app (and its Pyodide build) must start without
+loading it. Must not import param, panel or bokeh.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+from app import geometry
+from app.em import Mixture
+
+__all__ = ["figure", "png_bytes", "svg_bytes", "parameters_json", "responsibilities_csv"]
+
+N_STDS = (1.0, 2.0)
+
+
+def figure(
+    X,
+    mixture: Mixture,
+    resp=None,
+    *,
+    hard: bool = False,
+    title: str | None = None,
+    columns: tuple[str, str] = ("x", "y"),
+    collapsed=(),
+):
+    """A matplotlib Figure of the data coloured by responsibility, with 1σ and 2σ ellipses.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, 2)
+    mixture : Mixture
+    resp : ndarray of shape (n_samples, n_components), optional
+        Colours the points as the live plot does (blended, or argmax when ``hard``); grey without.
+    hard : bool
+    title : str, optional
+    columns : (str, str)
+        Axis labels.
+    collapsed : iterable of int
+        Components drawn with a thick red outline, as the live plot highlights them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Built without pyplot (no global figure registry, no GUI backend): the caller owns it.
+        Each ellipse is a ``matplotlib.patches.Ellipse`` whose ``gid`` is ``"ellipse-<k>-<n>sigma"``.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Ellipse
+
+    X = np.asarray(X, dtype=float)
+    colors = geometry.palette(mixture.n_components)
+    if resp is None:
+        point_colors = np.full((len(X), 3), 0.55)
+    else:
+        point_colors = (geometry.hard_colors if hard else geometry.blend)(resp, colors)
+
+    fig = Figure(figsize=(7.0, 6.0), dpi=120, layout="constrained")
+    ax = fig.add_subplot()
+    ax.scatter(X[:, 0], X[:, 1], s=9 if len(X) < 5000 else 2, c=point_colors, linewidths=0)
+
+    covariances = mixture.full_covariances()
+    collapsed = set(collapsed)
+    for n_std in N_STDS:
+        width, height, angle = geometry.ellipse_params(covariances, n_std)
+        for k in range(mixture.n_components):
+            # opacity hints the weight, as in the live plot; never fully invisible
+            alpha = float(np.clip(0.35 + 0.65 * mixture.weights[k] * mixture.n_components, 0.35, 1))
+            ax.add_patch(
+                Ellipse(
+                    mixture.means[k], width[k], height[k], angle=np.degrees(angle[k]),
+                    fill=False, alpha=alpha,
+                    edgecolor="#d00000" if k in collapsed else colors[k],
+                    linewidth=(3.0 if k in collapsed else 2.0) if n_std == 1.0 else 1.2,
+                    linestyle="-" if n_std == 1.0 else "--",
+                    gid=f"ellipse-{k}-{n_std:g}sigma",
+                )
+            )
+    ax.scatter(
+        mixture.means[:, 0], mixture.means[:, 1], s=140, c=colors, edgecolors="black",
+        linewidths=1.5, zorder=3,
+    )
+    for k, (mx, my) in enumerate(mixture.means):
+        ax.annotate(str(k + 1), (mx, my), ha="center", va="center", fontsize=7, color="white",
+                    fontweight="bold", zorder=4)
+    ax.set_xlabel(columns[0])
+    ax.set_ylabel(columns[1])
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.grid(True, alpha=0.25)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _save(fig, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def png_bytes(X, mixture: Mixture, resp=None, **kwargs) -> bytes:
+    """The :func:`figure` as PNG bytes."""
+    return _save(figure(X, mixture, resp, **kwargs), "png")
+
+
+def svg_bytes(X, mixture: Mixture, resp=None, **kwargs) -> bytes:
+    """The :func:`figure` as SVG bytes."""
+    return _save(figure(X, mixture, resp, **kwargs), "svg")
+
+
+def parameters_json(mixture: Mixture, **metadata) -> str:
+    """The mixture's parameters as JSON (weights, means, covariances as stored and as 2x2 matrices).
+
+    ``metadata`` (dataset, iteration, log_likelihood, reg_covar, ...) is written alongside;
+    non-finite floats become null so the file stays valid JSON.
+    """
+
+    def clean(value):
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        if isinstance(value, (float, np.floating)):
+            return float(value) if np.isfinite(value) else None
+        if isinstance(value, np.integer):
+            return int(value)
+        return value
+
+    document = {
+        "n_components": mixture.n_components,
+        "covariance_type": mixture.covariance_type,
+        "weights": clean(mixture.weights),
+        "means": clean(mixture.means),
+        "covariances": clean(mixture.covariances),
+        "full_covariances": clean(mixture.full_covariances()),
+        **{key: clean(value) for key, value in metadata.items()},
+    }
+    return json.dumps(document, indent=2, allow_nan=False)
+
+
+def responsibilities_csv(X, resp, columns: tuple[str, str] = ("x", "y")) -> str:
+    """One row per point: its coordinates, its responsibilities r1..rK and its hard label (1-based)."""
+    X = np.asarray(X, dtype=float)
+    resp = np.asarray(resp, dtype=float)
+    k = resp.shape[1]
+    lines = [",".join([*columns, *(f"r{j + 1}" for j in range(k)), "component"])]
+    labels = np.argmax(resp, axis=1) + 1
+    for x, r, label in zip(X, resp, labels):
+        lines.append(
+            ",".join([f"{x[0]:.10g}", f"{x[1]:.10g}", *(f"{v:.6f}" for v in r), str(label)])
+        )
+    return "\n".join(lines) + "\n"
