@@ -31,6 +31,8 @@ __all__ = [
     "rgb_to_hex",
     "blend",
     "hard_colors",
+    "uncertainty",
+    "uncertainty_colors",
     "pack_rgba",
 ]
 
@@ -236,6 +238,29 @@ def hard_colors(resp, colors=None) -> np.ndarray:
     resp = _clean_resp(resp)
     colors = palette(resp.shape[1]) if colors is None else colors
     return hex_to_rgb(colors)[np.argmax(resp, axis=1)]
+
+
+# Uncertainty view: a sequential ramp from pale grey (certain) to dark plum (undecided), mixed in
+# OKLab like everything else, so "darker = less certain" reads the same for every colour vision.
+UNCERTAIN_RAMP = ("#e3e3e3", "#5b0f4f")
+
+
+def uncertainty(resp) -> np.ndarray:
+    """How undecided each point is, in [0, 1]: ``(1 - max_k r_k) / (1 - 1/K)``.
+
+    0 when one component owns the point, 1 when all K share it equally (0 everywhere for K = 1).
+    """
+    resp = _clean_resp(resp)
+    k = resp.shape[1]
+    if k == 1:
+        return np.zeros(resp.shape[0])
+    return np.clip((1.0 - resp.max(axis=1)) / (1.0 - 1.0 / k), 0.0, 1.0)
+
+
+def uncertainty_colors(resp) -> np.ndarray:
+    """Each point's colour on :data:`UNCERTAIN_RAMP` by :func:`uncertainty`, shape (n_samples, 3)."""
+    u = uncertainty(resp)
+    return blend(np.stack([1.0 - u, u], axis=1), UNCERTAIN_RAMP)
 
 
 def pack_rgba(rgb, alpha=1.0) -> np.ndarray:

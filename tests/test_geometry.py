@@ -116,3 +116,12 @@ def test_pack_rgba_layout():
     packed = geometry.pack_rgba(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), [1.0, 0.5])
     assert packed.dtype == np.uint32
     assert list(packed) == [0xFFFF00FF, 0xFF000080]
+
+
+def test_uncertainty_ranges_from_owned_to_shared():
+    """0 for a point one component owns, 1 for a point shared equally, 0 everywhere when K = 1."""
+    resp = np.array([[1.0, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0]])
+    np.testing.assert_allclose(geometry.uncertainty(resp), [0, 1, 0.75])
+    assert geometry.uncertainty(np.ones((4, 1))).tolist() == [0, 0, 0, 0]
+    rgb = geometry.uncertainty_colors(resp)
+    np.testing.assert_allclose(rgb[:2], geometry.hex_to_rgb(geometry.UNCERTAIN_RAMP), atol=1e-6)
