@@ -1,0 +1,375 @@
+"""Every text a learner reads in EM Lab: narration of each half-step, equations, banners, messages.
+
+This is the one content module (STYLE.md): callbacks and the session never compose learner-facing
+sentences themselves, they call a function here with the numbers.  Texts are Markdown; equations
+are LaTeX for KaTeX, written between ``$$`` in the narration and bare in :func:`equation`.
+Components are named 1-based ("component 2") because that is how learners count; the session and
+the engine index them from 0.
+
+Imports numpy only (no param, panel, bokeh, matplotlib): everything here is a pure function of
+the numbers it is given.  Records are duck-typed (the session's ``HalfStep`` and the engine's
+``Mixture`` / ``CollapseEvent``), so this module does not import the session either.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------------
+# Equations (LaTeX, KaTeX-compatible)
+# --------------------------------------------------------------------------------------------------
+E_STEP = (r"r_{ik} = \frac{\pi_k\,\mathcal{N}(x_i \mid \mu_k, \Sigma_k)}"
+          r"{\sum_{j=1}^{K} \pi_j\,\mathcal{N}(x_i \mid \mu_j, \Sigma_j)}")
+
+_M_COMMON = (r"N_k = \sum_{i} r_{ik},\quad \pi_k = \frac{N_k}{N},\quad "
+             r"\mu_k = \frac{1}{N_k}\sum_{i} r_{ik}\,x_i,\quad ")
+M_STEP = {
+    "full": _M_COMMON + (r"\Sigma_k = \frac{1}{N_k}\sum_{i} r_{ik}\,(x_i-\mu_k)(x_i-\mu_k)^{\top}"
+                         r" + \varepsilon I"),
+    "tied": _M_COMMON + (r"\Sigma = \frac{1}{N}\sum_{k}\sum_{i} r_{ik}\,(x_i-\mu_k)(x_i-\mu_k)^{\top}"
+                         r" + \varepsilon I"),
+    "diag": _M_COMMON + (r"\sigma_{kd}^2 = \frac{1}{N_k}\sum_{i} r_{ik}\,(x_{id}-\mu_{kd})^2"
+                         r" + \varepsilon"),
+    "spherical": _M_COMMON + (r"\sigma_k^2 = \frac{1}{2N_k}\sum_{i} r_{ik}\,\lVert x_i-\mu_k\rVert^2"
+                              r" + \varepsilon"),
+}
+KMEANS_E_STEP = (r"z_i = \arg\min_{k}\ \lVert x_i-\mu_k\rVert^2,\qquad "
+                 r"J = \sum_{i}\lVert x_i-\mu_{z_i}\rVert^2")
+KMEANS_M_STEP = (r"\mu_k = \frac{1}{|C_k|}\sum_{i \in C_k} x_i,\qquad "
+                 r"C_k = \{\, i : z_i = k \,\}")
+ELBO = (r"\mathcal{L}(q,\theta) = \sum_{i}\sum_{k} q_{ik}\,"
+        r"\log\frac{\pi_k\,\mathcal{N}(x_i \mid \mu_k,\Sigma_k)}{q_{ik}} \;\le\; \log p(X \mid \theta)")
+
+KMEANS_NOTE = ("**K-means mode.** Same data, but every point belongs wholly to its nearest mean "
+               "(hard assignments), all clusters weigh the same and share one round variance, so "
+               "the ellipses are equal circles. K-means lowers the *inertia* (the sum of squared "
+               "distances to the assigned means), so the trace shows inertia instead of the "
+               "log-likelihood; both half-steps can only lower it.")
+
+
+def equation(phase, mode="em", covariance_type="full"):
+    """LaTeX (no ``$$``) of the half-step ``phase`` ("E" or "M") in ``mode``."""
+    if mode == "kmeans":
+        return KMEANS_E_STEP if phase == "E" else KMEANS_M_STEP
+    return E_STEP if phase == "E" else M_STEP[covariance_type]
+
+
+# --------------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------------
+def num(x, digits=3):
+    """A float for reading: ``digits`` significant figures, scientific only when needed."""
+    x = float(x)
+    if not np.isfinite(x):
+        return "+∞" if x > 0 else ("−∞" if x < 0 else "undefined")
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e5:
+        decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(x)))))
+        return f"{x:.{decimals}f}"
+    return f"{x:.{digits - 1}e}"
+
+
+def pct(x):
+    """A fraction as a percentage for reading ("38%", "0.4%")."""
+    p = 100 * float(x)
+    return f"{p:.0f}%" if p >= 1 or p == 0 else f"{p:.1f}%"
+
+
+def _name(k):
+    return f"component {int(k) + 1}"
+
+
+def _Name(k):
+    return f"Component {int(k) + 1}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Narration of a half-step
+# --------------------------------------------------------------------------------------------------
+def narrate(last, previous, *, phase, n_points, resp, origin="", covariance_type="full",
+            reg_covar=1e-6):
+    """Markdown: what the last half-step did (with its numbers) and what the next one will do.
+
+    Parameters
+    ----------
+    last, previous : HalfStep or None   the latest history record and the one before it.
+    phase : {"E", "M"}                  the half-step that comes next.
+    n_points : int
+    resp : ndarray of shape (n_points, n_components)   the responsibilities on display.
+    origin : str                        how the start was chosen (for the "init" record).
+    """
+    mode = last.mode
+    if last.kind == "init":
+        did = describe_start(last, n_points, origin)
+    elif last.kind == "E":
+        did = (describe_kmeans_e_step(last, previous, n_points, resp) if mode == "kmeans"
+               else describe_e_step(last, previous, n_points, resp))
+    else:
+        did = (describe_kmeans_m_step(last, previous, n_points) if mode == "kmeans"
+               else describe_m_step(last, previous, n_points, resp))
+    parts = [did]
+    if last.converged:
+        parts.append(converged_text(last, mode))
+    if last.collapse:
+        parts.append(f"**{_Name(last.collapse[0].component)} has collapsed** (see the banner): "
+                     "step back, raise reg_covar, lower K or reset.")
+    else:
+        parts.append(describe_next(phase, mode, covariance_type, reg_covar))
+        parts.append(f"$${equation(phase, mode, covariance_type)}$$")
+    if mode == "kmeans" and last.kind == "init":
+        parts.append(KMEANS_NOTE)
+    return "\n\n".join(parts)
+
+
+def describe_start(record, n_points, origin):
+    """The start: where the means came from and why the points are not coloured yet."""
+    K = record.mixture.n_components
+    if record.mode == "kmeans":
+        return (f"**Start.** {origin} {K} means, each with an equal share and the same round "
+                f"variance. No point is assigned yet, so every point is drawn in the blend of "
+                f"all {K} colours.")
+    ll = record.log_likelihood
+    return (f"**Start.** {origin} Every component starts with weight 1/{K} and the covariance of "
+            f"the whole data set. Nothing is assigned yet: every point is shared equally, so it is "
+            f"drawn in the blend of all {K} colours. Log-likelihood {num(ll)} "
+            f"({num(ll / n_points)} per point); the lower bound with these equal shares is "
+            f"{num(record.lower_bound / n_points)} per point.")
+
+
+def describe_e_step(record, previous, n_points, resp):
+    """E-step: how many points changed component, the shares, and the bound touching the likelihood."""
+    shares = np.asarray(resp).sum(axis=0) / n_points
+    k = int(np.argmax(shares))
+    if previous is None or previous.kind == "init":
+        changed = "Every point now shows its responsibilities: its colour blends the components "\
+                  "in proportion to how much each one explains it."
+    else:
+        changed = (f"{record.changed} of {n_points} points changed their most likely component."
+                   if record.changed else
+                   "No point changed its most likely component; only the shades moved.")
+    certain = float(np.mean(np.asarray(resp).max(axis=1) > 0.9))
+    return (f"**E-step {record.iteration}.** Each point's responsibilities were recomputed from "
+            f"the current components. {changed} {_Name(k)} now claims the largest share "
+            f"({pct(shares[k])}); {pct(certain)} of the points are more than 90% sure of their "
+            f"component. The parameters did not move, so the log-likelihood is still "
+            f"{num(record.log_likelihood / n_points)} per point, and the lower bound has risen to "
+            f"touch it.")
+
+
+def describe_m_step(record, previous, n_points, resp):
+    """M-step: which component moved most, its new share, and how much the likelihood rose."""
+    old, new = previous.mixture, record.mixture
+    moved = np.linalg.norm(np.asarray(new.means) - np.asarray(old.means), axis=1)
+    k = int(np.argmax(moved))
+    w = np.asarray(new.weights)
+    gain = (record.log_likelihood - previous.log_likelihood) / n_points
+    return (f"**M-step {record.iteration}.** Every component moved to the weighted mean and spread "
+            f"of the points it is responsible for. {_Name(k)} now explains {pct(w[k])} of the data; "
+            f"its mean moved {num(moved[k])} units (the largest move). The log-likelihood rose "
+            f"by {num(gain)} to {num(record.log_likelihood / n_points)} per point; the lower bound "
+            f"with the old responsibilities is {num(record.lower_bound / n_points)}, in between: "
+            f"the M-step raised the bound, and the true likelihood rose at least as much. The colours "
+            f"still show the responsibilities this M-step used; the next E-step recomputes them for "
+            f"the moved components.")
+
+
+def describe_kmeans_e_step(record, previous, n_points, resp):
+    """K-means assignment step."""
+    sizes = np.asarray(resp).sum(axis=0)
+    empty = [int(k) for k in np.flatnonzero(sizes == 0)]
+    if previous is None or previous.kind == "init":
+        changed = "Every point now has the colour of its nearest mean."
+    else:
+        changed = (f"{record.changed} of {n_points} points switched cluster." if record.changed
+                   else "No point switched cluster.")
+    text = (f"**Assignment {record.iteration}.** Each point was assigned wholly to its nearest "
+            f"mean (a hard E-step). {changed} Inertia is now {num(record.inertia)}.")
+    if empty:
+        text += (f" {_Name(empty[0])} has no points; its mean will stay where it is.")
+    return text
+
+
+def describe_kmeans_m_step(record, previous, n_points):
+    """K-means update step."""
+    moved = np.linalg.norm(np.asarray(record.mixture.means) - np.asarray(previous.mixture.means),
+                           axis=1)
+    k = int(np.argmax(moved))
+    return (f"**Update {record.iteration}.** Each mean moved to the centroid of its points (a hard "
+            f"M-step with equal weights and one shared round variance). {_Name(k)} moved "
+            f"{num(moved[k])} units (the largest move); inertia fell from {num(previous.inertia)} "
+            f"to {num(record.inertia)}.")
+
+
+def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
+    """One or two sentences on what the next half-step will do."""
+    if mode == "kmeans":
+        if phase == "E":
+            return ("**Next: assignment.** Every point joins the cluster of its nearest mean; "
+                    "inertia cannot go up.")
+        return "**Next: update.** Every mean moves to the centroid of its cluster; inertia cannot go up."
+    if phase == "E":
+        return ("**Next: E-step.** Keep the components fixed and ask, for every point, how much "
+                "each component explains it (Bayes' rule). This lifts the lower bound until it "
+                "touches the log-likelihood.")
+    shape = {"full": "its own tilted ellipse", "tied": "one ellipse shape shared by all",
+             "diag": "an axis-aligned ellipse", "spherical": "a circle"}[covariance_type]
+    floor = (f" reg_covar = {num(reg_covar)} is added to every variance." if reg_covar > 0 else
+             " reg_covar is 0: nothing stops a variance from shrinking to zero.")
+    return (f"**Next: M-step.** Keep the responsibilities fixed and refit each component (weight, "
+            f"mean, and {shape}) to the points, weighted by how much it is responsible for them."
+            f"{floor}")
+
+
+def converged_text(record, mode):
+    """Convergence note."""
+    if mode == "kmeans":
+        return (f"**Converged** after {record.iteration} iterations: no point switched cluster, "
+                f"so the means will not move again.")
+    return (f"**Converged** after {record.iteration} iterations: the log-likelihood per point "
+            f"changed by less than the tolerance. This is a local optimum; another start may "
+            f"find a different one (try the restarts explorer).")
+
+
+# --------------------------------------------------------------------------------------------------
+# Collapse
+# --------------------------------------------------------------------------------------------------
+def collapse_banner(event, mixture, reg_covar, n_components):
+    """Markdown banner: which component collapsed, what happened, and the remedies."""
+    k = event.component
+    if event.kind == "starved":
+        what = (f"it lost almost all its points (it is responsible for {num(event.nk)} points' "
+                f"worth of data), so its variance is no longer estimated from anything")
+    else:
+        what = (f"its variance shrank to {num(event.min_variance)} around a single point "
+                f"(it holds {num(event.nk)} points' worth of responsibility), so its density at "
+                f"that point, and with it the log-likelihood, grows without bound (→ +∞)")
+    reg = ("reg_covar is 0, so nothing stops it" if reg_covar == 0 else
+           f"reg_covar = {num(reg_covar)} was too small to stop it")
+    return (f"### ⚠ {_Name(k)} collapsed\n\n"
+            f"{_Name(k)} has collapsed: {what}; {reg}. This is not a better fit but a degenerate "
+            f"one: for a Gaussian mixture the likelihood has no maximum, and EM found the way to "
+            f"infinity.\n\n"
+            f"**Remedies:** raise **reg_covar** (a floor under every variance; try 1e-3), "
+            f"lower **K** (now {n_components}), or **Reset** to a start that does not put a mean "
+            f"on a lone point. **Step back** to watch it happen again.")
+
+
+def blocked_by_collapse(event):
+    return (f"{_Name(event.component)} has collapsed, so EM cannot go on: raise reg_covar, "
+            f"lower K, reset, or step back.")
+
+
+def redo_m_step(reg_covar, still_collapsed):
+    if still_collapsed:
+        return (f"The last M-step was redone with reg_covar = {num(reg_covar)}, and the component "
+                f"still collapses: raise it further, lower K or reset.")
+    return (f"The collapsing M-step was redone with reg_covar = {num(reg_covar)}: the variance "
+            f"floor keeps every component a proper Gaussian, so EM can go on.")
+
+
+def break_it_started(k, data_name):
+    return (f"Break it: data '{data_name}', reg_covar = 0, and {_name(k - 1)} starts on the isolated "
+            f"point. Step (or press Play) and watch its ellipse shrink onto that point.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Messages (non-fatal notes)
+# --------------------------------------------------------------------------------------------------
+def wrong_order(requested):
+    other = "M" if requested == "E" else "E"
+    return (f"The {other}-step comes next: EM alternates E and M, and a second {requested}-step "
+            f"in a row would change nothing.")
+
+
+def at_start():
+    return "Already at the start: there is no half-step to undo."
+
+
+def already_converged(iteration):
+    return (f"Already converged (iteration {iteration}). Change K, the seed or the data, "
+            f"or step by hand to see that nothing moves.")
+
+
+def not_converged(max_iter):
+    return (f"Stopped after {max_iter} iterations without converging; run again to continue "
+            f"or raise the tolerance.")
+
+
+def k_lowered(requested, allowed):
+    return (f"K was lowered from {requested} to {allowed}: the data has only {allowed} distinct "
+            f"point{'s' if allowed != 1 else ''}, and two components cannot both own one point.")
+
+
+def origin_init(init, seed):
+    how = {"k-means++": "The means were spread out by k-means++",
+           "random": "Random responsibilities were drawn and an M-step turned them into components",
+           "random_from_data": "The means are data points picked at random",
+           "kmeans": "The means come from a k-means run"}.get(init, f"The start comes from {init}")
+    return f"{how} (seed {seed})."
+
+
+def origin_dragged():
+    return "The means are where you dropped them."
+
+
+def init_failed(init, exc):
+    return f"The '{init}' start failed on this data ({exc}); k-means++ was used instead."
+
+
+def no_custom_data():
+    return "No data of your own yet: upload a CSV or add points first."
+
+
+def bad_data(reason):
+    return (f"These data cannot be used: {reason}. EM needs a table of finite numbers with two "
+            f"columns; the previous data were kept.")
+
+
+def bad_point(xy):
+    return f"A point needs two finite coordinates; got {np.asarray(xy).tolist()}."
+
+
+def bad_index(index, n):
+    return f"There is no item {index!r}: pick one from 0 to {n - 1}."
+
+
+def last_point():
+    return "This is the last point: EM needs at least one."
+
+
+def bad_means(shape, K):
+    return (f"Expected {K} means with two finite coordinates each (shape ({K}, 2)); got shape "
+            f"{tuple(shape)}. Nothing changed.")
+
+
+def bad_restart(i, n):
+    if n == 0:
+        return "Run the restarts first, then pick one to load."
+    return f"There is no restart {i!r}: pick one from 0 to {n - 1}."
+
+
+def restarts_done(restarts, n_optima):
+    """After run_restarts: how many restarts, how many distinct optima, how many collapsed."""
+    text = (f"{len(restarts)} restarts ended in {n_optima} distinct "
+            f"{'optimum' if n_optima == 1 else 'optima'}.")
+    collapsed = sum(r.collapsed for r in restarts)
+    if collapsed:
+        text += f" {collapsed} collapsed (reg_covar too small)."
+    return text
+
+
+def restart_loaded(i, restart):
+    return (f"Loaded restart {i + 1} (seed {restart.seed}): replayed from its start, "
+            f"{restart.n_iter} iterations; the trace shows its whole path.")
+
+
+def model_selection_done(rows, best, reg_used, reg_setting):
+    if not rows:
+        return "Model selection could not fit any K on these data."
+    text = (f"BIC is lowest at K = {best}: the best trade-off between fit and the number of "
+            f"parameters (lower is better).")
+    if reg_used != reg_setting:
+        text += (f" Fitted with reg_covar = {num(reg_used)}: with 0, a collapsed component has "
+                 f"infinite likelihood and would always win.")
+    return text

@@ -1,0 +1,941 @@
+"""The EM session: one learner's run of EM on one data set, as a ``param.Parameterized`` state machine.
+
+This module owns the *state* of the lab: the data, the settings, the current mixture and
+responsibilities, which half-step comes next, the history of half-steps (so "Step back" is a pop),
+collapse events, restarts and model selection. It owns no maths (that is :mod:`app.em`), no text a
+learner reads (that is :mod:`app.narration`) and no widgets. It must not import panel, bokeh or
+matplotlib: views in ``app/views/`` read it and send actions back, and it is tested with plain pytest.
+
+Public API (component indices ``k`` are 0-based here; learners read 1-based names in the narration)
+----------------------------------------------------------------------------------------------------
+Settings (parameters; views make widgets with ``pn.widgets.X.from_param(session.param.name)``):
+    dataset          Selector over :func:`app.data.names` plus ``CUSTOM`` (the last uploaded/edited data)
+    n_components     K, 1..15.  Changing it restarts EM.  Lowered, with a ``message``, when the data
+                     has fewer distinct points than K.
+    covariance_type  "full" | "tied" | "diag" | "spherical".  Restarts EM.
+    reg_covar        added to covariance diagonals in the M-step, 0..1 (0 is how a teacher breaks it).
+                     Takes effect at the next M-step; if the session is collapsed, the collapsing
+                     M-step is redone with the new value.
+    init             "k-means++" | "random" | "random_from_data" | "kmeans".  Restarts EM.
+    seed             0..2**31-1; the start is a pure function of (data, settings, seed).  Restarts EM.
+    mode             "em" | "kmeans" (hard assignments, equal weights, one shared spherical
+                     variance; the trace shows inertia instead of the log-likelihood).  Restarts EM.
+    tol              convergence threshold on the change of the mean log-likelihood per point between
+                     iterations (as scikit-learn); in k-means mode convergence means no point changed
+                     cluster.
+    speed            half-steps per second for Play (the view owns the timer and calls ``tick()``).
+
+State (constant parameters: only actions set them; every action ends in ONE batched update, and
+``version`` always increases, so a view can watch ``version`` alone and redraw everything):
+    X                (n, 2) float array, read-only.        data_name, columns (x label, y label),
+    data_note        teaching note of the data set.         n_distinct: number of distinct points.
+    mixture          :class:`app.em.Mixture` of the current half-step.
+    resp             (n, K) read-only array the view colours by = ``display_resp()``:
+                     * at the start: uniform 1/K (nothing has been assigned yet);
+                     * after an E-step: the new responsibilities of the current mixture;
+                     * after an M-step: the responsibilities the M-step *used* (those that produced
+                       the current mixture), not recomputed: the next E-step is what recomputes them.
+                     In k-means mode the rows are one-hot.
+    phase            "E" | "M": the half-step that comes next.
+    history          tuple of :class:`HalfStep` (kind "init" | "E" | "M"), one per half-step.
+    iteration        number of E-steps taken so far (0 at the start).
+    converged        bool.     playing: bool (Play is running).
+    collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed).
+    collapse_banner  markdown naming the collapsed component, what happened and the remedies ("" if none).
+    narration        markdown + LaTeX ($$...$$): what the last half-step did and what the next will do.
+    equation         LaTeX of the next half-step (without $$).
+    message          a non-fatal note for the user ("" if none), e.g. why K was lowered.
+    restarts         tuple of :class:`Restart` from ``run_restarts``.
+    model_selection  tuple of :class:`ModelRow` from ``compute_model_selection``; ``best_k`` (BIC).
+    version          int, bumped by every action.
+
+Actions (verbs; each leaves the session consistent and never raises on user-reachable input; the
+ones that can be refused return False and say why in ``message``):
+    e_step(), m_step()   only the half-step named by ``phase`` is allowed; not after a collapse.
+    step()               one whole iteration (E then M), or finishes a pending M.
+    back()               undo one half-step (refused, with a message, at the start).
+    run(max_iter=200)    half-steps until converged or collapsed (refused when already converged).
+    play() / pause() / tick()   Play: ``tick()`` takes one half-step and pauses at convergence/collapse.
+    reset()              a new start from init + seed (history restarts, phase "E").
+    move_means(means) / move_mean(k, xy)   re-seed EM at dropped handle positions (phase "E").
+    load_dataset(name) / set_data(X, name, columns, note) / add_point(xy) / remove_point(i)
+                         data changes reset EM cleanly; bad data is refused with a message.
+    break_it()           the collapse preset: collapse-demo data, reg_covar 0, one mean on the isolated
+                         point; stepping then reaches a collapse within a few iterations.
+    run_restarts(n=10) ; load_restart(i) ; compute_model_selection(k_max=10)
+
+Display helpers (cheap, pure, cached per half-step; nothing NaN or infinite):
+    display_resp(), labels(), uncertainty(), outlier_mask(), point_info(i), trace(),
+    current_log_likelihood(), current_lower_bound(), current_inertia(), can_e_step, can_m_step,
+    n_optima (distinct local optima among the restarts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import param
+
+from app import em, narration
+
+try:  # app/data.py is written alongside this module; until it lands a tiny fallback stands in.
+    from app import data as _data
+except ImportError:  # pragma: no cover - removed once app/data.py is in the tree
+    _data = None
+
+CUSTOM = "(your data)"
+"""Name of the picker entry that holds the last uploaded or edited data set."""
+
+MAX_COMPONENTS = 15
+# Outlier threshold: a point is an outlier when it lies outside every component's 99.7% ellipse.
+# In 2-D the squared Mahalanobis distance is chi-squared with 2 degrees of freedom, whose CDF is
+# 1 - exp(-d2 / 2), so the 99.7% quantile is -2 ln(0.003).
+OUTLIER_D2 = -2.0 * np.log(0.003)
+
+
+# --------------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HalfStep:
+    """One entry of the history: the state right after a half-step.
+
+    The responsibilities are deliberately *not* stored: at N = 50,000 and K = 15 they weigh 6 MB per
+    half-step.  They are a pure function of the record (see ``Session._resp_of``), so ``back()``
+    recomputes the one it needs.
+
+    Attributes
+    ----------
+    kind : {"init", "E", "M"}
+    iteration : int             number of E-steps up to and including this record.
+    mixture : em.Mixture        the parameters after this half-step.
+    log_likelihood : float      total log-likelihood of ``mixture`` (EM mode and k-means mode).
+    lower_bound : float         ELBO F(q, theta) of (responsibilities, mixture) of this record; equals
+                                the log-likelihood after an E-step.  (EM mode.)
+    inertia : float or None     k-means mode: sum of squared distances of each point to the mean of
+                                its cluster (None at the start, when nothing is assigned yet).
+    converged : bool
+    collapse : tuple of em.CollapseEvent   "singular" components (EM cannot go on).
+    mode : {"em", "kmeans"}
+    changed : int               points whose most likely component changed (E records; else 0).
+    starved : tuple of em.CollapseEvent    "starved" components (< 1 point's worth; EM goes on).
+    """
+
+    kind: str
+    iteration: int
+    mixture: em.Mixture
+    log_likelihood: float
+    lower_bound: float
+    inertia: float | None = None
+    converged: bool = False
+    collapse: tuple = ()
+    mode: str = "em"
+    changed: int = 0
+    starved: tuple = ()
+
+
+@dataclass(frozen=True)
+class Restart:
+    """One restart of ``run_restarts``: ``seed`` reproduces it through ``load_restart``."""
+
+    seed: int
+    log_likelihood: float   # final total log-likelihood (EM) of the restart's mixture
+    inertia: float | None   # final inertia (k-means mode), else None
+    n_iter: int
+    converged: bool
+    collapsed: bool
+    mixture: em.Mixture
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One row of the model-selection table (lower BIC/AIC is better)."""
+
+    n_components: int
+    log_likelihood: float
+    bic: float
+    aic: float
+    n_parameters: int
+    converged: bool
+
+
+# --------------------------------------------------------------------------------------------------
+# Data access (app.data once it lands; a tiny generator until then)
+# --------------------------------------------------------------------------------------------------
+def _fallback_sets():
+    rng = np.random.default_rng(0)
+    blobs = np.concatenate([rng.normal(c, s, size=(100, 2))
+                            for c, s in (((-4, 0), 0.8), ((0, 3), 1.0), ((4, -1), 0.6))])
+    tight = rng.normal((0, 0), 0.5, size=(60, 2))
+    collapse = np.concatenate([tight, [[6.0, 6.0]]])
+    return {
+        "blobs": (blobs, ("x", "y"), 3, "Three round blobs: EM finds them from almost any start."),
+        "collapse demo": (collapse, ("x", "y"), 2,
+                          "A tight cluster and one isolated point: a component can lock onto it."),
+    }
+
+
+def dataset_names():
+    """Names for the data set picker (the shipped sets, then ``CUSTOM``)."""
+    names = list(_data.names()) if _data is not None else list(_fallback_sets())
+    return names + [CUSTOM]
+
+
+def _load(name):
+    """(X, columns, suggested_k, note) of a shipped set; raises ValueError with a message."""
+    if _data is not None:
+        ds = _data.load(name)
+        columns = tuple(getattr(ds, "columns", ("x", "y")))[:2]
+        return (np.asarray(ds.X, dtype=float), columns, getattr(ds, "suggested_k", None),
+                getattr(ds, "note", ""))
+    sets = _fallback_sets()
+    if name not in sets:
+        raise ValueError(f"No data set called {name!r}; pick one of {sorted(sets)}.")
+    return sets[name]
+
+
+def _collapse_demo_name(names):
+    for name in names:
+        if "collapse" in name.lower():
+            return name
+    return None
+
+
+def _default_dataset(names):
+    for name in names:
+        if "blob" in name.lower() and "aniso" not in name.lower():
+            return name
+    return names[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# The session
+# --------------------------------------------------------------------------------------------------
+_NAMES = dataset_names()
+
+
+class Session(param.Parameterized):
+    """An EM run on one data set: settings, state, history and the actions a learner takes."""
+
+    # ---- settings ---------------------------------------------------------------------------------
+    dataset = param.Selector(default=_default_dataset(_NAMES), objects=_NAMES,
+                             doc="The data set EM runs on; changing it resets EM.")
+    n_components = param.Integer(default=3, bounds=(1, MAX_COMPONENTS),
+                                 doc="K, the number of mixture components; changing it resets EM.")
+    covariance_type = param.Selector(default="full", objects=list(em.COVARIANCE_TYPES),
+                                     doc="Shape of each component's covariance; changing it resets EM.")
+    reg_covar = param.Number(default=1e-6, bounds=(0.0, 1.0),
+                             doc="Added to each covariance's diagonal in the M-step; 0 lets a "
+                                 "component collapse onto a single point.")
+    init = param.Selector(default="k-means++", objects=list(em.INITS),
+                          doc="How the starting means are chosen; changing it resets EM.")
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1),
+                         doc="Random seed of the start; the same seed gives the same start.")
+    mode = param.Selector(default="em", objects=["em", "kmeans"],
+                          doc="'em' (soft responsibilities) or 'kmeans' (hard assignments, shared "
+                              "spherical variance); changing it resets EM.")
+    tol = param.Number(default=1e-3, bounds=(0.0, 1.0),
+                       doc="Converged when the mean log-likelihood per point changes by less than "
+                           "this between iterations.")
+    speed = param.Number(default=2.0, bounds=(0.5, 30.0),
+                         doc="Half-steps per second while playing.")
+
+    # ---- state (set only by actions) --------------------------------------------------------------
+    X = param.Array(default=np.zeros((0, 2)), constant=True, doc="The data, shape (n, 2).")
+    data_name = param.String(default="", constant=True, doc="Name of the loaded data.")
+    columns = param.Tuple(default=("x", "y"), length=2, constant=True, doc="Axis labels of X.")
+    data_note = param.String(default="", constant=True, doc="Teaching note of the data set.")
+    n_distinct = param.Integer(default=0, bounds=(0, None), constant=True,
+                               doc="Number of distinct points in X.")
+    mixture = param.ClassSelector(class_=em.Mixture, default=None, allow_None=True, constant=True,
+                                  doc="The mixture after the latest half-step.")
+    resp = param.Array(default=np.zeros((0, 1)), constant=True,
+                       doc="Responsibilities the view colours by, shape (n, K) (see display_resp).")
+    phase = param.Selector(default="E", objects=["E", "M"], constant=True,
+                           doc="The half-step that comes next.")
+    history = param.Parameter(default=(), constant=True, doc="One HalfStep per half-step, oldest first.")
+    iteration = param.Integer(default=0, bounds=(0, None), constant=True,
+                              doc="E-steps taken since the start.")
+    converged = param.Boolean(default=False, constant=True, doc="Has EM converged (tol)?")
+    playing = param.Boolean(default=False, constant=True, doc="Is Play running?")
+    collapse = param.Parameter(default=(), constant=True,
+                           doc="em.CollapseEvent of the latest half-step (empty if none).")
+    collapse_banner = param.String(default="", constant=True,
+                                   doc="Markdown banner shown while a component is collapsed.")
+    narration = param.String(default="", constant=True,
+                             doc="Markdown + LaTeX: what the last half-step did, what the next does.")
+    equation = param.String(default="", constant=True, doc="LaTeX of the next half-step.")
+    message = param.String(default="", constant=True, doc="A non-fatal note for the user.")
+    restarts = param.Parameter(default=(), constant=True, doc="Restart records from run_restarts().")
+    model_selection = param.Parameter(default=(), constant=True,
+                                  doc="ModelRow records from compute_model_selection().")
+    best_k = param.Integer(default=None, allow_None=True, constant=True,
+                           doc="K with the lowest BIC in model_selection.")
+    version = param.Integer(default=0, bounds=(0, None), constant=True,
+                            doc="Bumped by every action: watch it to redraw.")
+
+    def __init__(self, X=None, **params):
+        super().__init__(**params)
+        self._quiet = False        # True while an action sets settings itself (no reset cascade)
+        self._custom = None        # (X, name, columns, note) of the last user data
+        self._cache = {}           # display values of the current half-step
+        self._next_resp = None     # (mixture, resp, ll): the E-step already computed by the M-step
+        self._records = []         # the history while an action runs (see _push)
+        self._resps = []           # responsibilities per record, only the last few kept
+        self._origin = ""          # narration of how the current start was chosen
+        if X is not None:
+            self.set_data(X, name="custom")
+        else:
+            self.load_dataset(self.dataset)
+
+    # ==============================================================================================
+    # Settings watchers
+    # ==============================================================================================
+    @param.depends("dataset", watch=True)
+    def _on_dataset(self):
+        if not self._quiet:
+            self.load_dataset(self.dataset)
+
+    @param.depends("n_components", "covariance_type", "init", "seed", "mode", watch=True)
+    def _on_start_settings(self):
+        if not self._quiet:
+            self.reset()
+
+    @param.depends("reg_covar", watch=True)
+    def _on_reg_covar(self):
+        if self._quiet:
+            return
+        if self.collapse and self._records[-1].kind == "M":
+            # A remedy was applied: redo the collapsing M-step with the new reg_covar.
+            self._pop()
+            self.m_step()
+            self._publish(message=narration.redo_m_step(self.reg_covar, bool(self.collapse)))
+        else:
+            self._publish()
+
+    # ==============================================================================================
+    # Data
+    # ==============================================================================================
+    def load_dataset(self, name):
+        """Load a data set by name (``CUSTOM`` restores the last user data); resets EM."""
+        if name == CUSTOM:
+            if self._custom is None:
+                self._publish(message=narration.no_custom_data())
+                return False
+            X, dname, columns, note = self._custom
+            return self._install_data(X, dname, columns, note, suggested_k=None, dataset=CUSTOM)
+        try:
+            X, columns, suggested_k, note = _load(name)
+        except (ValueError, OSError, KeyError) as exc:
+            self._publish(message=str(exc))
+            return False
+        return self._install_data(X, name, columns, note, suggested_k, dataset=name)
+
+    def set_data(self, X, name="your data", columns=("x", "y"), note=""):
+        """Use user data (e.g. a parsed CSV) as the ``CUSTOM`` set; resets EM. False if refused."""
+        try:
+            X = self._validate_X(X)
+        except ValueError as exc:
+            self._publish(message=str(exc))
+            return False
+        columns = tuple(str(c) for c in columns)[:2]
+        self._custom = (X, str(name), columns, str(note))
+        return self._install_data(X, str(name), columns, str(note), None, dataset=CUSTOM)
+
+    def use_dataset(self, ds):
+        """Use an ``app.data.Dataset`` (e.g. from ``app.data.parse_csv``) as the ``CUSTOM`` set."""
+        return self.set_data(ds.X, name=getattr(ds, "name", "your data"),
+                             columns=getattr(ds, "columns", ("x", "y")), note=getattr(ds, "note", ""))
+
+    def add_point(self, xy):
+        """Add one point at ``xy`` (the data becomes ``CUSTOM``); resets EM."""
+        xy = np.asarray(xy, dtype=float).reshape(-1)
+        if xy.shape != (2,) or not np.all(np.isfinite(xy)):
+            self._publish(message=narration.bad_point(xy))
+            return False
+        return self.set_data(np.vstack([self.X, xy]), name=self._edited_name(), columns=self.columns,
+                             note=self.data_note)
+
+    def remove_point(self, index):
+        """Remove the point at ``index`` (the data becomes ``CUSTOM``); resets EM."""
+        n = len(self.X)
+        if not (isinstance(index, (int, np.integer)) and -n <= index < n):
+            self._publish(message=narration.bad_index(index, n))
+            return False
+        if n <= 1:
+            self._publish(message=narration.last_point())
+            return False
+        return self.set_data(np.delete(self.X, index, axis=0), name=self._edited_name(),
+                             columns=self.columns, note=self.data_note)
+
+    def _edited_name(self):
+        name = self.data_name
+        return name if name.endswith("(edited)") else f"{name} (edited)"
+
+    @staticmethod
+    def _validate_X(X):
+        try:
+            X = np.array(X, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(narration.bad_data("it is not a table of numbers")) from None
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError(narration.bad_data(f"it has shape {X.shape}, not (n, 2)"))
+        if len(X) == 0:
+            raise ValueError(narration.bad_data("it has no points"))
+        if not np.all(np.isfinite(X)):
+            raise ValueError(narration.bad_data("it contains NaN or infinite values"))
+        return X
+
+    def _install_data(self, X, name, columns, note, suggested_k, dataset):
+        X = np.array(X, dtype=float)
+        X.setflags(write=False)
+        n_distinct = len(np.unique(X, axis=0))
+        K = self.n_components if suggested_k is None else int(suggested_k)
+        K = int(min(max(K, 1), MAX_COMPONENTS))
+        self._quiet = True
+        try:
+            self.param.update(dataset=dataset, n_components=K)
+        finally:
+            self._quiet = False
+        with param.edit_constant(self):
+            self.param.update(X=X, data_name=name, columns=tuple(columns) + ("x", "y")[len(columns):],
+                              data_note=note, n_distinct=n_distinct, restarts=(),
+                              model_selection=(), best_k=None)
+        self.reset()
+        return True
+
+    # ==============================================================================================
+    # Start, re-seed
+    # ==============================================================================================
+    def _fit_k(self):
+        """Lower K (with a message) when the data has fewer distinct points than K."""
+        if self.n_components <= self.n_distinct:
+            return ""
+        K = max(self.n_distinct, 1)
+        note = narration.k_lowered(self.n_components, K)
+        self._quiet = True
+        try:
+            self.n_components = K
+        finally:
+            self._quiet = False
+        return note
+
+    def reset(self):
+        """Start EM again from a start chosen by ``init`` and ``seed``: history restarts, phase E."""
+        note = self._fit_k()
+        try:
+            start = self._initial(self.seed)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            # An init the engine cannot build on this data: fall back to k-means++ and say so.
+            start = self._initial(self.seed, init="k-means++")
+            note = (note + " " + narration.init_failed(self.init, exc)).strip()
+        self._start(start, origin=narration.origin_init(self.init, self.seed), message=note)
+        return True
+
+    def move_means(self, means):
+        """Re-seed EM at the given means (shape (K, 2), e.g. dropped handles): history restarts."""
+        means = np.asarray(means, dtype=float)
+        if means.shape != (self.n_components, 2) or not np.all(np.isfinite(means)):
+            self._publish(message=narration.bad_means(means.shape, self.n_components))
+            return False
+        start = em.initial_mixture(self.X, self.n_components, covariance_type=self._cov_type(),
+                                   reg_covar=self.reg_covar, means_init=means,
+                                   rng=np.random.default_rng(self.seed))
+        self._start(start, origin=narration.origin_dragged())
+        return True
+
+    def move_mean(self, k, xy):
+        """Move mean ``k`` (0-based) to ``xy`` and re-seed EM from the current means."""
+        if not (isinstance(k, (int, np.integer)) and 0 <= k < self.n_components):
+            self._publish(message=narration.bad_index(k, self.n_components))
+            return False
+        means = np.array(self.mixture.means, dtype=float)
+        means[k] = np.asarray(xy, dtype=float).reshape(2)
+        return self.move_means(means)
+
+    def _cov_type(self):
+        return "spherical" if self.mode == "kmeans" else self.covariance_type
+
+    def _start(self, start, origin, message=""):
+        self._begin(start)
+        self._origin = origin
+        self._publish_history(message=message, playing=False)
+
+    def _begin(self, start):
+        """Make ``start`` the first record (no publishing)."""
+        if self.mode == "kmeans":
+            start = self._as_kmeans(start)
+        X, K = self.X, start.n_components
+        # Nothing is assigned yet: every point is shared equally (drawn as the blend of all colours).
+        resp = np.full((len(X), K), 1.0 / K)
+        ll = em.log_likelihood(X, start)
+        elbo = em.lower_bound(X, resp, start) if self.mode == "em" else ll
+        self._next_resp = None
+        self._records, self._resps = [], []
+        self._push(HalfStep("init", 0, start, ll, elbo, None, False, (), self.mode, 0), resp)
+
+    def _initial(self, seed, init=None):
+        """The start mixture of ``init`` (default: the setting) from ``seed``."""
+        return em.initial_mixture(self.X, self.n_components, covariance_type=self._cov_type(),
+                                  reg_covar=self.reg_covar, init=init or self.init,
+                                  rng=np.random.default_rng(seed))
+
+    def _as_kmeans(self, mixture):
+        """The k-means view of a mixture: equal weights, one shared spherical variance."""
+        K = mixture.n_components
+        var = float(np.mean(np.diagonal(mixture.full_covariances(), axis1=1, axis2=2)))
+        return em.Mixture(np.full(K, 1.0 / K), np.array(mixture.means), np.full(K, var), "spherical")
+
+    # ==============================================================================================
+    # Half-steps
+    # ==============================================================================================
+    @property
+    def can_e_step(self):
+        """True when an E-step is the next half-step and nothing has collapsed."""
+        return self.phase == "E" and not self.collapse
+
+    @property
+    def can_m_step(self):
+        """True when an M-step is the next half-step and nothing has collapsed."""
+        return self.phase == "M" and not self.collapse
+
+    def e_step(self):
+        """Recompute every point's responsibilities from the current mixture.  False if refused."""
+        if self.collapse:
+            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            return False
+        if self.phase != "E":
+            self._publish(message=narration.wrong_order("E"))
+            return False
+        self._do_e_step()
+        self._publish_history()
+        return True
+
+    def m_step(self):
+        """Re-estimate weights, means and covariances from the responsibilities.  False if refused."""
+        if self.collapse:
+            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            return False
+        if self.phase != "M":
+            self._publish(message=narration.wrong_order("M"))
+            return False
+        ok = self._do_m_step()
+        self._publish_history(message="" if ok else self.message)
+        return ok
+
+    def step(self):
+        """One whole iteration: E-step then M-step (or just the pending M-step)."""
+        if self.collapse:
+            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            return False
+        if self.phase == "E":
+            self._do_e_step()
+        self._do_m_step()
+        self._publish_history()
+        return True
+
+    def back(self):
+        """Undo the last half-step.  False (with a message) at the start."""
+        if len(self._records) <= 1:
+            self._publish(message=narration.at_start())
+            return False
+        self._pop()
+        self._publish_history(playing=False)
+        return True
+
+    def run(self, max_iter=200):
+        """Take half-steps until converged or collapsed (at most ``max_iter`` iterations)."""
+        if self.collapse:
+            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            return False
+        if self.converged and self.phase == "E":
+            self._publish(message=narration.already_converged(self.iteration))
+            return False
+        for _ in range(int(max_iter)):
+            if self._records[-1].kind != "E":
+                self._do_e_step()
+            self._do_m_step()
+            last = self._records[-1]
+            if last.collapse or last.converged:
+                break
+        note = "" if (last.converged or last.collapse) else narration.not_converged(max_iter)
+        self._publish_history(message=note, playing=False)
+        return True
+
+    def play(self):
+        """Start Play (the view's timer calls ``tick()``); refused when converged or collapsed."""
+        if self.collapse:
+            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            return False
+        if self.converged and self.phase == "E":
+            self._publish(message=narration.already_converged(self.iteration))
+            return False
+        self._publish(playing=True, message="")
+        return True
+
+    def pause(self):
+        """Stop Play."""
+        self._publish(playing=False)
+        return True
+
+    def tick(self):
+        """One half-step of Play; pauses itself at convergence or collapse.  False when not playing."""
+        if not self.playing:
+            return False
+        ok = self.e_step() if self.phase == "E" else self.m_step()
+        if not ok or self.collapse or (self.converged and self.phase == "E"):
+            self._publish(playing=False)
+        return ok
+
+    # ---- the work of one half-step (no publishing) ----------------------------------------------
+    def _do_e_step(self):
+        X, prev = self.X, self._records[-1]
+        mixture = prev.mixture
+        kmeans = self.mode == "kmeans"
+        if kmeans:
+            resp, inertia = em.kmeans_e_step(X, mixture)
+            ll = prev.log_likelihood
+        elif self._next_resp is not None and self._next_resp[0] is mixture:
+            _, resp, ll = self._next_resp          # already computed by the M-step
+            inertia = None
+        else:
+            resp, ll = em.e_step(X, mixture)
+            inertia = None
+        old = self._resps[-1]
+        changed = int(np.count_nonzero(np.argmax(resp, 1) != np.argmax(old, 1))) \
+            if prev.kind != "init" else len(X)
+        # After an E-step q equals the posterior, so the ELBO equals the log-likelihood (Neal &
+        # Hinton 1998); em.lower_bound would return the same number at the cost of another pass.
+        record = HalfStep("E", prev.iteration + 1, mixture, ll, ll,
+                          float(inertia) if kmeans else None, prev.converged, (), self.mode, changed)
+        self._push(record, resp)
+
+    def _do_m_step(self):
+        X, prev = self.X, self._records[-1]
+        resp = self._resps[-1]
+        try:
+            if self.mode == "kmeans":
+                mixture = em.kmeans_m_step(X, resp, previous_means=prev.mixture.means,
+                                           reg_covar=self.reg_covar)
+                labels = np.argmax(resp, 1)
+                inertia = float(np.sum((X - mixture.means[labels]) ** 2))
+                ll = em.log_likelihood(X, mixture)
+                elbo = ll
+                events = starved = ()
+                converged = bool(np.allclose(mixture.means, prev.mixture.means, rtol=0, atol=1e-12))
+            else:
+                mixture = em.m_step(X, resp, covariance_type=self.covariance_type,
+                                    reg_covar=self.reg_covar)
+                next_resp, ll = em.e_step(X, mixture)
+                self._next_resp = (mixture, next_resp, ll)
+                elbo = em.lower_bound(X, resp, mixture)
+                inertia = None
+                found = em.detect_collapse(X, mixture, resp)
+                # Only a singular component is a collapse (the lesson, and EM cannot go on); a
+                # "starved" one (less than one point's worth) is legitimate and only noted.
+                events = tuple(e for e in found if e.kind == "singular")
+                starved = tuple(e for e in found if e.kind != "singular")
+                before = self._previous_ll()
+                converged = abs(ll - before) / len(X) < self.tol
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+            # The engine reports collapse as events; anything it still cannot represent is a
+            # collapse too, shown the same way instead of a crash.
+            event = self._failed_m_step_event(resp, exc)
+            mixture, ll, elbo, inertia, events, starved, converged = (
+                prev.mixture, prev.log_likelihood, prev.lower_bound, prev.inertia, (event,), (),
+                False)
+        record = HalfStep("M", prev.iteration, mixture, float(ll), float(elbo), inertia,
+                          bool(converged) and not events, events, self.mode, 0, starved)
+        self._push(record, resp)
+        return True
+
+    def _previous_ll(self):
+        """Log-likelihood at the end of the previous iteration (the last M record, else the start)."""
+        for record in reversed(self._records[:-1]):
+            if record.kind in ("M", "init"):
+                return record.log_likelihood
+        return self._records[0].log_likelihood
+
+    def _failed_m_step_event(self, resp, exc):
+        nk = resp.sum(0)
+        k = int(np.argmin(nk))
+        return em.CollapseEvent(component=k, kind="singular", reason=str(exc),
+                                min_variance=0.0, nk=float(nk[k]), relative_variance=0.0)
+
+    # ---- history bookkeeping ----------------------------------------------------------------------
+    # The records live in self._records while an action runs (run() takes hundreds of half-steps);
+    # the ``history`` parameter is set once, at the end, by _publish_history.  Responsibilities are
+    # kept only for the last few records (memory: 6 MB each at N = 50,000, K = 15) and recomputed
+    # from their record when back() reaches an older one.
+    _KEEP_RESP = 4
+
+    def _push(self, record, resp):
+        resp = np.asarray(resp)
+        resp.setflags(write=False)
+        self._records.append(record)
+        self._resps.append(resp)
+        if len(self._resps) > self._KEEP_RESP:
+            self._resps[-self._KEEP_RESP - 1] = None
+
+    def _pop(self):
+        self._records.pop()
+        self._resps.pop()
+        if self._resps[-1] is None:
+            self._resps[-1] = self._resp_of(len(self._records) - 1)
+
+    def _resp_of(self, j):
+        """Responsibilities of record ``j``, recomputed: they are a pure function of the records."""
+        record = self._records[j]
+        if record.kind == "init":
+            K = record.mixture.n_components
+            return np.full((len(self.X), K), 1.0 / K)
+        if record.kind == "M":                       # the M-step kept the E-step's responsibilities
+            return self._resp_of(j - 1)
+        if record.mode == "kmeans":
+            return em.kmeans_e_step(self.X, record.mixture)[0]
+        return em.e_step(self.X, record.mixture)[0]
+
+    def _publish_history(self, message="", **extra):
+        """Derive every state parameter from the last record and announce them in one event."""
+        records = self._records
+        last = records[-1]
+        previous = records[-2] if len(records) > 1 else None
+        resp = self._resps[-1]
+        self._cache = {}
+        phase = "M" if last.kind == "E" else "E"
+        collapse = tuple(last.collapse)
+        cov_type = self._cov_type()
+        text = narration.narrate(last, previous, phase=phase, n_points=len(self.X), resp=resp,
+                                 origin=self._origin, covariance_type=cov_type,
+                                 reg_covar=self.reg_covar)
+        banner = (narration.collapse_banner(collapse[0], last.mixture, self.reg_covar,
+                                            self.n_components) if collapse else "")
+        self._publish(mixture=last.mixture, resp=resp, phase=phase, iteration=last.iteration,
+                      converged=last.converged, collapse=collapse, collapse_banner=banner,
+                      narration=text, equation=narration.equation(phase, self.mode, cov_type),
+                      message=message, history=tuple(records), **extra)
+
+    def _publish(self, **values):
+        """Set state parameters in one batched event and bump ``version``."""
+        values["version"] = self.version + 1
+        with param.edit_constant(self):
+            self.param.update(**values)
+
+    # ==============================================================================================
+    # Display helpers (cached per half-step)
+    # ==============================================================================================
+    def _cached(self, key, compute):
+        if key not in self._cache:
+            value = compute()
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            self._cache[key] = value
+        return self._cache[key]
+
+    def display_resp(self):
+        """Responsibilities to colour by, shape (n, K): see the module docstring for which ones."""
+        return self.resp
+
+    def labels(self):
+        """Hard labels (most responsible component, 0-based) of the displayed responsibilities."""
+        return self._cached("labels", lambda: np.argmax(self.resp, axis=1))
+
+    def uncertainty(self):
+        """1 - max responsibility per point, in [0, 1 - 1/K]: 0 means certain."""
+        return self._cached("uncertainty", lambda: 1.0 - self.resp.max(axis=1))
+
+    def outlier_mask(self):
+        """True for points outside every component's 99.7% ellipse (low density under each)."""
+        return self._cached("outliers", self._compute_outliers)
+
+    def _compute_outliers(self):
+        covs = self.mixture.full_covariances()
+        diff = self.X[:, None, :] - self.mixture.means[None, :, :]          # (n, K, 2)
+        a, b, d = covs[:, 0, 0], covs[:, 0, 1], covs[:, 1, 1]
+        det = np.maximum(a * d - b * b, np.finfo(float).tiny)
+        # Squared Mahalanobis distance with the closed-form inverse of a 2x2 matrix.
+        d2 = (d * diff[..., 0] ** 2 - 2 * b * diff[..., 0] * diff[..., 1]
+              + a * diff[..., 1] ** 2) / det
+        return np.min(d2, axis=1) > OUTLIER_D2
+
+    def point_info(self, index):
+        """dict(index, x, y, resp (K floats), label) for the inspect table, or None if out of range."""
+        if not (isinstance(index, (int, np.integer)) and 0 <= index < len(self.X)):
+            return None
+        r = self.resp[index]
+        return {"index": int(index), "x": float(self.X[index, 0]), "y": float(self.X[index, 1]),
+                "resp": [float(v) for v in r], "label": int(np.argmax(r))}
+
+    def current_log_likelihood(self):
+        """Total log-likelihood of the current mixture (finite)."""
+        return float(self._records[-1].log_likelihood)
+
+    def current_lower_bound(self):
+        """ELBO of the current (responsibilities, mixture) pair (finite)."""
+        return float(self._records[-1].lower_bound)
+
+    def current_inertia(self):
+        """k-means inertia of the current half-step, or None (EM mode or nothing assigned yet)."""
+        return self._records[-1].inertia
+
+    def trace(self):
+        """Columns for the log-likelihood plot, one row per half-step (numpy arrays, all finite).
+
+        Keys: ``step`` (0, 1, 2, ... half-step index), ``kind`` ("init" | "E" | "M"),
+        ``iteration``, ``value`` (EM: mean log-likelihood per point; k-means: inertia, rows before
+        the first assignment left out), ``lower_bound`` (EM: ELBO per point; k-means: inertia),
+        ``converged`` (bool).  ``quantity`` names what ``value`` is.
+        """
+        return self._cached("trace", self._compute_trace)
+
+    def _compute_trace(self):
+        n = len(self.X)
+        rows = [(i, r) for i, r in enumerate(self._records)
+                if self.mode == "em" or r.inertia is not None]
+        if self.mode == "em":
+            value = [r.log_likelihood / n for _, r in rows]
+            lower = [r.lower_bound / n for _, r in rows]
+        else:
+            value = [r.inertia for _, r in rows]
+            lower = value
+        return {
+            "step": np.array([i for i, _ in rows], dtype=int),
+            "kind": np.array([r.kind for _, r in rows], dtype=object),
+            "iteration": np.array([r.iteration for _, r in rows], dtype=int),
+            "value": np.array(value, dtype=float),
+            "lower_bound": np.array(lower, dtype=float),
+            "converged": np.array([r.converged for _, r in rows], dtype=bool),
+            "quantity": "inertia" if self.mode == "kmeans" else "log-likelihood per point",
+        }
+
+    # ==============================================================================================
+    # Collapse preset
+    # ==============================================================================================
+    def break_it(self):
+        """Set up the collapse lesson: collapse-demo data, reg_covar 0, a mean on the isolated point."""
+        demo = _collapse_demo_name(self.param.dataset.objects)
+        self._quiet = True
+        try:
+            self.param.update(reg_covar=0.0, mode="em", covariance_type="full")
+        finally:
+            self._quiet = False
+        if demo is not None and self.dataset != demo:
+            self.load_dataset(demo)
+        X = self.X
+        K = max(2, min(self.n_components, self.n_distinct))
+        if K != self.n_components:
+            self._quiet = True
+            try:
+                self.n_components = K
+            finally:
+                self._quiet = False
+        # The isolated point is the one farthest from its nearest neighbour.
+        lonely = int(np.argmax(_nearest_neighbour_distance(X)))
+        rng = np.random.default_rng(self.seed)
+        others = np.delete(np.arange(len(X)), lonely)
+        picks = rng.choice(others, size=K - 1, replace=False) if len(others) >= K - 1 else others
+        means = np.vstack([X[lonely], X[picks]])
+        self.move_means(means)
+        self._publish(message=narration.break_it_started(1, self.data_name))
+        return True
+
+    # ==============================================================================================
+    # Restarts and model selection
+    # ==============================================================================================
+    def run_restarts(self, n=10, max_iter=200):
+        """Run EM from ``n`` seeds (seed, seed+1, ...) to convergence; fills ``restarts``."""
+        n = int(max(1, min(n, 100)))
+        results = []
+        for i in range(n):
+            seed = (self.seed + i) % 2**31
+            results.append(self._silent_run(seed, max_iter))
+        n_optima = len(_distinct(results, len(self.X), self.mode))
+        self._publish(restarts=tuple(results), message=narration.restarts_done(results, n_optima))
+        return True
+
+    def _silent_run(self, seed, max_iter):
+        """Run from ``seed`` with the current settings; returns a Restart and leaves state as it was."""
+        saved = (self._records, self._resps, self._next_resp)
+        try:
+            self._begin(self._initial(seed))
+            for _ in range(max_iter):
+                self._do_e_step()
+                self._do_m_step()
+                last = self._records[-1]
+                if last.collapse or last.converged:
+                    break
+            return Restart(seed, float(last.log_likelihood), last.inertia, last.iteration,
+                           last.converged, bool(last.collapse), last.mixture)
+        finally:
+            self._records, self._resps, self._next_resp = saved
+
+    @property
+    def n_optima(self):
+        """Number of distinct final values among the restarts (distinct local optima)."""
+        return len(_distinct(self.restarts, len(self.X), self.mode))
+
+    def load_restart(self, i):
+        """Replay restart ``i`` (its seed, run to convergence) so its whole path is in the history."""
+        if not (isinstance(i, (int, np.integer)) and 0 <= i < len(self.restarts)):
+            self._publish(message=narration.bad_restart(i, len(self.restarts)))
+            return False
+        restarts = self.restarts
+        self._quiet = True
+        try:
+            self.seed = restarts[i].seed
+        finally:
+            self._quiet = False
+        self.reset()
+        self.run()
+        self._publish(restarts=restarts, message=narration.restart_loaded(i, restarts[i]))
+        return True
+
+    def compute_model_selection(self, k_max=10):
+        """BIC and AIC for K = 1..k_max (at most the number of distinct points); sets ``best_k``."""
+        k_max = int(min(max(k_max, 1), MAX_COMPONENTS, self.n_distinct))
+        # A collapsed fit has an unbounded likelihood and would always "win": keep reg_covar > 0.
+        reg = max(self.reg_covar, 1e-6)
+        rows = []
+        for K in range(1, k_max + 1):
+            try:
+                result = em.fit(self.X, K, covariance_type=self.covariance_type, reg_covar=reg,
+                                tol=self.tol, max_iter=200, init=self.init, seed=self.seed)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            m = result.mixture
+            rows.append(ModelRow(K, float(result.log_likelihood), float(em.bic(self.X, m)),
+                                 float(em.aic(self.X, m)), int(em.n_parameters(m)),
+                                 bool(result.converged)))
+        best = min(rows, key=lambda r: r.bic).n_components if rows else None
+        self._publish(model_selection=tuple(rows), best_k=best,
+                      message=narration.model_selection_done(rows, best, reg, self.reg_covar))
+        return True
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------
+def _nearest_neighbour_distance(X, block=2048):
+    """Distance of each point to its nearest other point, in blocks (O(n^2) time, O(n*block) memory)."""
+    X = np.asarray(X, dtype=float)
+    out = np.empty(len(X))
+    for start in range(0, len(X), block):
+        chunk = X[start:start + block]
+        d2 = np.sum((chunk[:, None, :] - X[None, :, :]) ** 2, axis=2)
+        d2[np.arange(len(chunk)), np.arange(start, start + len(chunk))] = np.inf
+        out[start:start + block] = np.sqrt(np.min(d2, axis=1)) if len(X) > 1 else 0.0
+    return out
+
+
+def _distinct(restarts, n_points, mode):
+    """Group restarts whose final values agree (per point, to 1e-4) into distinct optima."""
+    values = sorted((r.inertia / n_points if mode == "kmeans" and r.inertia is not None
+                     else -r.log_likelihood / n_points) for r in restarts)
+    groups = []
+    for v in values:
+        if not groups or abs(v - groups[-1][-1]) > 1e-4 * max(1.0, abs(v)):
+            groups.append([v])
+        else:
+            groups[-1].append(v)
+    return groups
