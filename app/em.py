@@ -217,8 +217,12 @@ def _data_variance(X: np.ndarray) -> float:
     return max(float(np.abs(X).max()) ** 2, 1.0)
 
 
+# Internally, arrays over (component, point) are laid out component-major, shape (n_components,
+# n_samples): numpy then streams along the long axis, several times faster at K=10 than (n, K).
+
+
 def _estimate_weighted_log_prob(X: np.ndarray, mixture: Mixture) -> np.ndarray:
-    """log(pi_k) + log N(x_i | mu_k, Sigma_k), shape (n_samples, n_components).
+    """log(pi_k) + log N(x_i | mu_k, Sigma_k), shape (n_components, n_samples).
 
     With Sigma = L L^T (L lower triangular: l11 = sqrt(a), l21 = b / l11, l22 = sqrt(c - l21^2)),
     the Mahalanobis distance is |L^-1 (x - mu)|^2 and log det Sigma = 2 (log l11 + log l22): the
@@ -229,30 +233,40 @@ def _estimate_weighted_log_prob(X: np.ndarray, mixture: Mixture) -> np.ndarray:
     l11 = np.sqrt(np.maximum(a, floor))
     l21 = b / l11
     l22 = np.sqrt(np.maximum(c - l21 * l21, floor))
-    dx = X[:, :1] - mixture.means[:, 0]
-    dy = X[:, 1:] - mixture.means[:, 1]
-    y1 = dx / l11
-    y2 = (dy - l21 * y1) / l22
-    mahalanobis = y1 * y1 + y2 * y2
+    y1, dy = _deviations(X, mixture.means)
+    y1 *= (1.0 / l11)[:, None]
+    dy -= l21[:, None] * y1
+    dy *= (1.0 / l22)[:, None]  # now y2
+    y1 *= y1
+    dy *= dy
+    y1 += dy  # the squared Mahalanobis distance
     log_det = 2.0 * (np.log(l11) + np.log(l22))
     with np.errstate(divide="ignore"):  # a weight of exactly 0 gives log 0 = -inf: no mass there
         log_weights = np.log(mixture.weights)
-    return log_weights - 0.5 * (2.0 * _LOG_2PI + log_det) - 0.5 * mahalanobis
+    y1 *= -0.5
+    y1 += (log_weights - _LOG_2PI - 0.5 * log_det)[:, None]
+    return y1
 
 
-def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
-    """log(sum(exp(a), axis=1)) without overflow."""
-    top = a.max(axis=1, keepdims=True)
+def _deviations(X: np.ndarray, means: np.ndarray):
+    """x - mu_k and y - mu_k for every component, each of shape (n_components, n_samples)."""
+    return X[:, 0] - means[:, :1], X[:, 1] - means[:, 1:]
+
+
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    """log(sum_k exp(a_k)) over components (axis 0) without overflow, shape (n_samples,)."""
+    top = a.max(axis=0)
     top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
-        return (np.log(np.exp(a - top).sum(axis=1, keepdims=True)) + top)[:, 0]
+        return np.log(np.exp(a - top).sum(axis=0)) + top
 
 
 def _e_step(X: np.ndarray, mixture: Mixture):
+    """(log p(x_i), shape (n_samples,); log responsibilities, shape (n_components, n_samples))."""
     weighted = _estimate_weighted_log_prob(X, mixture)
-    log_norm = _logsumexp_rows(weighted)
-    log_resp = weighted - log_norm[:, None]
-    return log_norm, log_resp
+    log_norm = _logsumexp(weighted)
+    weighted -= log_norm
+    return log_norm, weighted
 
 
 def e_step(X, mixture: Mixture):
@@ -272,13 +286,13 @@ def e_step(X, mixture: Mixture):
     """
     X = _check_X(X)
     log_norm, log_resp = _e_step(X, mixture)
-    return np.exp(log_resp), float(log_norm.sum())
+    return np.exp(log_resp).T, float(log_norm.sum())
 
 
 def score_samples(X, mixture: Mixture) -> np.ndarray:
     """Per-point log density ``log p(x_i)``, shape (n_samples,): low values flag outliers."""
     X = _check_X(X)
-    return _logsumexp_rows(_estimate_weighted_log_prob(X, mixture))
+    return _logsumexp(_estimate_weighted_log_prob(X, mixture))
 
 
 def log_likelihood(X, mixture: Mixture) -> float:
@@ -294,7 +308,7 @@ def predict_proba(X, mixture: Mixture) -> np.ndarray:
 def predict(X, mixture: Mixture) -> np.ndarray:
     """Hard labels of shape (n_samples,): the most responsible component."""
     X = _check_X(X)
-    return _estimate_weighted_log_prob(X, mixture).argmax(axis=1)
+    return _estimate_weighted_log_prob(X, mixture).argmax(axis=0)
 
 
 def lower_bound(X, resp, mixture: Mixture) -> float:
@@ -311,7 +325,7 @@ def lower_bound(X, resp, mixture: Mixture) -> float:
         raise ValueError(
             f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} components."
         )
-    weighted = _estimate_weighted_log_prob(X, mixture)
+    weighted = _estimate_weighted_log_prob(X, mixture).T
     positive = resp > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(positive, resp * (weighted - np.log(np.where(positive, resp, 1.0))), 0.0)
@@ -322,37 +336,40 @@ def lower_bound(X, resp, mixture: Mixture) -> float:
 # M-step: one small function per covariance type, each about the components' own means.
 
 
-def _weighted_second_moments(X, resp, nk, means):
-    """Per component sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / nk_k as entries (a, b, c)."""
-    dx = X[:, :1] - means[:, 0]
-    dy = X[:, 1:] - means[:, 1]
-    rdx = resp * dx
+def _weighted_second_moments(X, resp_t, nk, means):
+    """Per component sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / nk_k as entries (a, b, c).
+
+    resp_t has shape (n_components, n_samples).
+    """
+    dx, dy = _deviations(X, means)
+    rdx = resp_t * dx
+    rdy = resp_t * dy
     return (
-        (rdx * dx).sum(axis=0) / nk,
-        (rdx * dy).sum(axis=0) / nk,
-        (resp * dy * dy).sum(axis=0) / nk,
+        np.einsum("kn,kn->k", rdx, dx) / nk,
+        np.einsum("kn,kn->k", rdx, dy) / nk,
+        np.einsum("kn,kn->k", rdy, dy) / nk,
     )
 
 
-def _covariances_full(X, resp, nk, means, reg_covar):
-    a, b, c = _weighted_second_moments(X, resp, nk, means)
+def _covariances_full(X, resp_t, nk, means, reg_covar):
+    a, b, c = _weighted_second_moments(X, resp_t, nk, means)
     return np.stack([np.stack([a + reg_covar, b], -1), np.stack([b, c + reg_covar], -1)], -2)
 
 
-def _covariances_tied(X, resp, nk, means, reg_covar):
+def _covariances_tied(X, resp_t, nk, means, reg_covar):
     # The pooled scatter about each point's own component mean, as scikit-learn's
     # (X^T X - sum_k nk mu_k mu_k^T) / sum(nk) means but without its cancellation.
-    a, b, c = (np.sum(m * nk) / nk.sum() for m in _weighted_second_moments(X, resp, nk, means))
+    a, b, c = (np.sum(m * nk) / nk.sum() for m in _weighted_second_moments(X, resp_t, nk, means))
     return np.array([[a + reg_covar, b], [b, c + reg_covar]])
 
 
-def _covariances_diag(X, resp, nk, means, reg_covar):
-    a, _, c = _weighted_second_moments(X, resp, nk, means)
+def _covariances_diag(X, resp_t, nk, means, reg_covar):
+    a, _, c = _weighted_second_moments(X, resp_t, nk, means)
     return np.stack([a, c], -1) + reg_covar
 
 
-def _covariances_spherical(X, resp, nk, means, reg_covar):
-    return _covariances_diag(X, resp, nk, means, reg_covar).mean(axis=1)
+def _covariances_spherical(X, resp_t, nk, means, reg_covar):
+    return _covariances_diag(X, resp_t, nk, means, reg_covar).mean(axis=1)
 
 
 _COVARIANCE_ESTIMATORS = {
@@ -363,13 +380,14 @@ _COVARIANCE_ESTIMATORS = {
 }
 
 
-def _m_step(X, resp, covariance_type, reg_covar):
+def _m_step(X, resp_t, covariance_type, reg_covar):
+    """The M-step from responsibilities of shape (n_components, n_samples)."""
     # 10 * eps keeps an empty component's weight and mean defined (scikit-learn does the same).
-    nk = resp.sum(axis=0) + 10 * _EPS
+    nk = resp_t.sum(axis=1) + 10 * _EPS
     # Means about the data's centre: translating X then costs no digits.
     center = X.mean(axis=0)
-    means = center + (resp.T @ (X - center)) / nk[:, None]
-    covariances = _COVARIANCE_ESTIMATORS[covariance_type](X, resp, nk, means, reg_covar)
+    means = center + (resp_t @ (X - center)) / nk[:, None]
+    covariances = _COVARIANCE_ESTIMATORS[covariance_type](X, resp_t, nk, means, reg_covar)
     return Mixture(nk / X.shape[0], means, covariances, covariance_type)
 
 
@@ -394,7 +412,8 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> M
     _check_choice("covariance_type", covariance_type, COVARIANCE_TYPES)
     if not (np.isfinite(reg_covar) and reg_covar >= 0):
         raise ValueError(f"reg_covar must be a finite number >= 0; got {reg_covar!r}.")
-    return _m_step(X, resp, covariance_type, float(reg_covar))
+    # resp from e_step is already a transposed view, so this copies nothing then.
+    return _m_step(X, np.ascontiguousarray(resp.T), covariance_type, float(reg_covar))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -504,8 +523,8 @@ def detect_collapse(X, mixture: Mixture, resp=None) -> list[CollapseEvent]:
 
 
 def _squared_distances(X, means):
-    dx = X[:, :1] - means[:, 0]
-    dy = X[:, 1:] - means[:, 1]
+    """|x_i - mu_k|^2, shape (n_components, n_samples)."""
+    dx, dy = _deviations(X, means)
     return dx * dx + dy * dy
 
 
@@ -523,10 +542,11 @@ def kmeans_e_step(X, mixture: Mixture):
     """
     X = _check_X(X)
     distances = _squared_distances(X, mixture.means)
-    labels = distances.argmin(axis=1)
-    resp = np.zeros_like(distances)
-    resp[np.arange(X.shape[0]), labels] = 1.0
-    return resp, float(distances[np.arange(X.shape[0]), labels].sum())
+    labels = distances.argmin(axis=0)
+    points = np.arange(X.shape[0])
+    resp = np.zeros((X.shape[0], mixture.n_components))
+    resp[points, labels] = 1.0
+    return resp, float(distances[labels, points].sum())
 
 
 def kmeans_m_step(X, resp, previous_means=None, reg_covar: float = 1e-6) -> Mixture:
@@ -555,7 +575,7 @@ def kmeans_m_step(X, resp, previous_means=None, reg_covar: float = 1e-6) -> Mixt
         means = center + sums / counts[:, None]
     fallback = center if previous_means is None else np.asarray(previous_means, dtype=np.float64)
     means = np.where(counts[:, None] > 0, means, fallback)
-    inertia = float((resp * _squared_distances(X, means)).sum())
+    inertia = float(np.einsum("nk,kn->", resp, _squared_distances(X, means)))
     variance = inertia / (2 * X.shape[0]) + reg_covar
     return Mixture(np.full(k, 1.0 / k), means, np.full(k, variance), "spherical")
 
@@ -569,7 +589,7 @@ def _kmeans_plusplus(X, n_components, rng):
     n = X.shape[0]
     n_local_trials = 2 + int(np.log(n_components))
     indices = [int(rng.integers(n))]
-    closest = _squared_distances(X, X[indices])[:, 0]
+    closest = _squared_distances(X, X[indices])[0]
     for _ in range(1, n_components):
         total = closest.sum()
         if total <= 0:  # every point already sits on a seed: any point will do
@@ -579,10 +599,10 @@ def _kmeans_plusplus(X, n_components, rng):
                 np.cumsum(closest), rng.random(n_local_trials) * total, side="right"
             )
             candidates = np.minimum(candidates, n - 1)
-        trial = np.minimum(closest[:, None], _squared_distances(X, X[candidates]))
-        best = int(trial.sum(axis=0).argmin())
+        trial = np.minimum(closest, _squared_distances(X, X[candidates]))
+        best = int(trial.sum(axis=1).argmin())
         indices.append(int(candidates[best]))
-        closest = trial[:, best]
+        closest = trial[best]
     return np.array(indices)
 
 
@@ -672,7 +692,7 @@ def initial_mixture(
             resp /= resp.sum(axis=1, keepdims=True)
         else:
             resp = _kmeans_labels(X, n_components, rng)
-        return _m_step(X, resp, covariance_type, reg_covar)
+        return _m_step(X, np.ascontiguousarray(resp.T), covariance_type, reg_covar)
     elif init == "k-means++":
         means = X[_kmeans_plusplus(X, n_components, rng)]
     else:
@@ -712,7 +732,7 @@ def _run_em(X, mixture, covariance_type, reg_covar, tol, max_iter):
             break
         previous = total
     log_norm, log_resp = _e_step(X, mixture)
-    return mixture, np.exp(log_resp), float(log_norm.sum()), tuple(history), converged, n_iter
+    return mixture, np.exp(log_resp).T, float(log_norm.sum()), tuple(history), converged, n_iter
 
 
 def fit(
