@@ -148,7 +148,7 @@ class Mixture:
         for name, array in (("weights", weights), ("means", means), ("covariances", covariances)):
             if not np.all(np.isfinite(array)):
                 raise ValueError(f"{name} contain NaN or infinite values.")
-        if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-6):
+        if np.any(weights < 0) or abs(weights.sum() - 1.0) > 1e-6:
             raise ValueError(
                 f"weights must be non-negative and sum to 1; got sum {weights.sum():.6g}. "
                 "Divide them by their sum."
@@ -164,7 +164,8 @@ class Mixture:
                 "|correlation| <= 1)."
             )
         if self.covariance_type in ("full", "tied"):
-            if not np.allclose(covariances, np.swapaxes(covariances, -1, -2), rtol=1e-10, atol=0):
+            asymmetry = np.abs(covariances - np.swapaxes(covariances, -1, -2)).max()
+            if asymmetry > 1e-10 * np.abs(covariances).max():
                 raise ValueError("full and tied covariances must be symmetric matrices.")
         for array in (weights, means, covariances):
             array.flags.writeable = False
