@@ -87,8 +87,8 @@ def _Name(k):
 # --------------------------------------------------------------------------------------------------
 # Narration of a half-step
 # --------------------------------------------------------------------------------------------------
-def narrate(last, previous, *, phase, n_points, resp, origin="", covariance_type="full",
-            reg_covar=1e-6):
+def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
+            covariance_type="full", reg_covar=1e-6):
     """Markdown: what the last half-step did (with its numbers) and what the next one will do.
 
     Parameters
@@ -97,6 +97,7 @@ def narrate(last, previous, *, phase, n_points, resp, origin="", covariance_type
     phase : {"E", "M"}                  the half-step that comes next.
     n_points : int
     resp : ndarray of shape (n_points, n_components)   the responsibilities on display.
+    labels : ndarray of shape (n_points,), optional    their argmax (saves a pass when given).
     origin : str                        how the start was chosen (for the "init" record).
     """
     mode = last.mode
@@ -104,7 +105,7 @@ def narrate(last, previous, *, phase, n_points, resp, origin="", covariance_type
         did = describe_start(last, n_points, origin)
     elif last.kind == "E":
         did = (describe_kmeans_e_step(last, previous, n_points, resp) if mode == "kmeans"
-               else describe_e_step(last, previous, n_points, resp))
+               else describe_e_step(last, previous, n_points, resp, labels))
     else:
         did = (describe_kmeans_m_step(last, previous, n_points) if mode == "kmeans"
                else describe_m_step(last, previous, n_points, resp))
@@ -137,7 +138,7 @@ def describe_start(record, n_points, origin):
             f"{num(record.lower_bound / n_points)} per point.")
 
 
-def describe_e_step(record, previous, n_points, resp):
+def describe_e_step(record, previous, n_points, resp, labels=None):
     """E-step: how many points changed component, the shares, and the bound touching the likelihood."""
     shares = np.asarray(resp).sum(axis=0) / n_points
     k = int(np.argmax(shares))
@@ -148,7 +149,9 @@ def describe_e_step(record, previous, n_points, resp):
         changed = (f"{record.changed} of {n_points} points changed their most likely component."
                    if record.changed else
                    "No point changed its most likely component; only the shades moved.")
-    certain = float(np.mean(np.asarray(resp).max(axis=1) > 0.9))
+    resp = np.asarray(resp)
+    top = (resp.max(axis=1) if labels is None else resp[np.arange(len(resp)), labels])
+    certain = float(np.mean(top > 0.9))
     return (f"**E-step {record.iteration}.** Each point's responsibilities were recomputed from "
             f"the current components. {changed} {_Name(k)} now claims the largest share "
             f"({pct(shares[k])}); {pct(certain)} of the points are more than 90% sure of their "

@@ -283,7 +283,9 @@ class Session(param.Parameterized):
         self._next_resp = None     # (mixture, resp, ll): the E-step already computed by the M-step
         self._records = []         # the history while an action runs (see _push)
         self._resps = []           # responsibilities per record, only the last few kept
+        self._labels = []          # their argmax (hard labels), kept alongside
         self._origin = ""          # narration of how the current start was chosen
+        self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
         if X is not None:
             self.set_data(X, name="custom")
         else:
@@ -306,13 +308,15 @@ class Session(param.Parameterized):
     def _on_reg_covar(self):
         if self._quiet:
             return
-        if self.collapse and self._records[-1].kind == "M":
+        last = self._records[-1]
+        if last.collapse and last.kind == "M":
             # A remedy was applied: redo the collapsing M-step with the new reg_covar.
             self._pop()
-            self.m_step()
-            self._publish(message=narration.redo_m_step(self.reg_covar, bool(self.collapse)))
+            self._do_m_step()
+            still = bool(self._records[-1].collapse)
+            self._publish_history(message=narration.redo_m_step(self.reg_covar, still))
         else:
-            self._publish()
+            self._publish_history()         # the narration of the next M-step names reg_covar
 
     # ==============================================================================================
     # Data
@@ -321,16 +325,24 @@ class Session(param.Parameterized):
         """Load a data set by name (``CUSTOM`` restores the last user data); resets EM."""
         if name == CUSTOM:
             if self._custom is None:
-                self._publish(message=narration.no_custom_data())
-                return False
+                return self._refuse_dataset(narration.no_custom_data())
             X, dname, columns, note = self._custom
             return self._install_data(X, dname, columns, note, suggested_k=None, dataset=CUSTOM)
         try:
             X, columns, suggested_k, note = _load(name)
         except (ValueError, OSError, KeyError) as exc:
-            self._publish(message=str(exc))
-            return False
+            return self._refuse_dataset(str(exc))
         return self._install_data(X, name, columns, note, suggested_k, dataset=name)
+
+    def _refuse_dataset(self, message):
+        """Keep the loaded data, put the picker back on it, and say why."""
+        self._quiet = True
+        try:
+            self.dataset = self._loaded_dataset
+        finally:
+            self._quiet = False
+        self._publish(message=message)
+        return False
 
     def set_data(self, X, name="your data", columns=("x", "y"), note=""):
         """Use user data (e.g. a parsed CSV) as the ``CUSTOM`` set; resets EM. False if refused."""
@@ -398,6 +410,7 @@ class Session(param.Parameterized):
             self.param.update(dataset=dataset, n_components=K)
         finally:
             self._quiet = False
+        self._loaded_dataset = dataset
         with param.edit_constant(self):
             self.param.update(X=X, data_name=name, columns=tuple(columns) + ("x", "y")[len(columns):],
                               data_note=note, n_distinct=n_distinct, restarts=(),
@@ -472,8 +485,9 @@ class Session(param.Parameterized):
         ll = em.log_likelihood(X, start)
         elbo = em.lower_bound(X, resp, start) if self.mode == "em" else ll
         self._next_resp = None
-        self._records, self._resps = [], []
-        self._push(HalfStep("init", 0, start, ll, elbo, None, False, (), self.mode, 0), resp)
+        self._records, self._resps, self._labels = [], [], []
+        self._push(HalfStep("init", 0, start, ll, elbo, None, False, (), self.mode, 0), resp,
+                   np.zeros(len(X), dtype=int))
 
     def _initial(self, seed, init=None):
         """The start mixture of ``init`` (default: the setting) from ``seed``."""
@@ -602,14 +616,14 @@ class Session(param.Parameterized):
         else:
             resp, ll = em.e_step(X, mixture)
             inertia = None
-        old = self._resps[-1]
-        changed = int(np.count_nonzero(np.argmax(resp, 1) != np.argmax(old, 1))) \
-            if prev.kind != "init" else len(X)
+        labels = np.argmax(resp, axis=1)
+        changed = (int(np.count_nonzero(labels != self._labels[-1])) if prev.kind != "init"
+                   else len(X))
         # After an E-step q equals the posterior, so the ELBO equals the log-likelihood (Neal &
         # Hinton 1998); em.lower_bound would return the same number at the cost of another pass.
         record = HalfStep("E", prev.iteration + 1, mixture, ll, ll,
                           float(inertia) if kmeans else None, prev.converged, (), self.mode, changed)
-        self._push(record, resp)
+        self._push(record, resp, labels)
 
     def _do_m_step(self):
         X, prev = self.X, self._records[-1]
@@ -618,12 +632,14 @@ class Session(param.Parameterized):
             if self.mode == "kmeans":
                 mixture = em.kmeans_m_step(X, resp, previous_means=prev.mixture.means,
                                            reg_covar=self.reg_covar)
-                labels = np.argmax(resp, 1)
+                labels = self._labels[-1]
                 inertia = float(np.sum((X - mixture.means[labels]) ** 2))
                 ll = em.log_likelihood(X, mixture)
                 elbo = ll
                 events = starved = ()
-                converged = bool(np.allclose(mixture.means, prev.mixture.means, rtol=0, atol=1e-12))
+                # Lloyd's algorithm has converged when an assignment step moved no point: this
+                # update then reproduces the previous means exactly.
+                converged = prev.changed == 0 and prev.iteration > 1
             else:
                 mixture = em.m_step(X, resp, covariance_type=self.covariance_type,
                                     reg_covar=self.reg_covar)
@@ -647,7 +663,7 @@ class Session(param.Parameterized):
                 False)
         record = HalfStep("M", prev.iteration, mixture, float(ll), float(elbo), inertia,
                           bool(converged) and not events, events, self.mode, 0, starved)
-        self._push(record, resp)
+        self._push(record, resp, self._labels[-1])
         return True
 
     def _previous_ll(self):
@@ -670,19 +686,27 @@ class Session(param.Parameterized):
     # from their record when back() reaches an older one.
     _KEEP_RESP = 4
 
-    def _push(self, record, resp):
+    def _push(self, record, resp, labels):
         resp = np.asarray(resp)
         resp.setflags(write=False)
+        labels.setflags(write=False)
         self._records.append(record)
         self._resps.append(resp)
+        self._labels.append(labels)
         if len(self._resps) > self._KEEP_RESP:
-            self._resps[-self._KEEP_RESP - 1] = None
+            self._resps[-self._KEEP_RESP - 1] = self._labels[-self._KEEP_RESP - 1] = None
 
     def _pop(self):
         self._records.pop()
         self._resps.pop()
+        self._labels.pop()
         if self._resps[-1] is None:
-            self._resps[-1] = self._resp_of(len(self._records) - 1)
+            resp = self._resp_of(len(self._records) - 1)
+            resp.setflags(write=False)
+            labels = (np.zeros(len(self.X), dtype=int) if self._records[-1].kind == "init"
+                      else np.argmax(resp, axis=1))
+            labels.setflags(write=False)
+            self._resps[-1], self._labels[-1] = resp, labels
 
     def _resp_of(self, j):
         """Responsibilities of record ``j``, recomputed: they are a pure function of the records."""
@@ -707,6 +731,7 @@ class Session(param.Parameterized):
         collapse = tuple(last.collapse)
         cov_type = self._cov_type()
         text = narration.narrate(last, previous, phase=phase, n_points=len(self.X), resp=resp,
+                                 labels=self._labels[-1],
                                  origin=self._origin, covariance_type=cov_type,
                                  reg_covar=self.reg_covar)
         banner = (narration.collapse_banner(collapse[0], last.mixture, self.reg_covar,
@@ -739,11 +764,15 @@ class Session(param.Parameterized):
 
     def labels(self):
         """Hard labels (most responsible component, 0-based) of the displayed responsibilities."""
-        return self._cached("labels", lambda: np.argmax(self.resp, axis=1))
+        return self._labels[-1]
 
     def uncertainty(self):
         """1 - max responsibility per point, in [0, 1 - 1/K]: 0 means certain."""
-        return self._cached("uncertainty", lambda: 1.0 - self.resp.max(axis=1))
+        return self._cached("uncertainty", lambda: 1.0 - self._max_resp())
+
+    def _max_resp(self):
+        # Gather at the cached labels: one pass over n instead of a max over (n, K).
+        return self._resps[-1][np.arange(len(self.X)), self._labels[-1]]
 
     def outlier_mask(self):
         """True for points outside every component's 99.7% ellipse (low density under each)."""
@@ -856,7 +885,7 @@ class Session(param.Parameterized):
 
     def _silent_run(self, seed, max_iter):
         """Run from ``seed`` with the current settings; returns a Restart and leaves state as it was."""
-        saved = (self._records, self._resps, self._next_resp)
+        saved = (self._records, self._resps, self._labels, self._next_resp)
         try:
             self._begin(self._initial(seed))
             for _ in range(max_iter):
@@ -868,7 +897,7 @@ class Session(param.Parameterized):
             return Restart(seed, float(last.log_likelihood), last.inertia, last.iteration,
                            last.converged, bool(last.collapse), last.mixture)
         finally:
-            self._records, self._resps, self._next_resp = saved
+            self._records, self._resps, self._labels, self._next_resp = saved
 
     @property
     def n_optima(self):
