@@ -110,6 +110,8 @@ def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
         did = (describe_kmeans_m_step(last, previous, n_points) if mode == "kmeans"
                else describe_m_step(last, previous, n_points, resp))
     parts = [did]
+    if getattr(last, "starved", ()):
+        parts.append(starved_text(last.starved[0]))
     if last.converged:
         parts.append(converged_text(last, mode))
     if last.collapse:
@@ -198,10 +200,12 @@ def describe_kmeans_m_step(record, previous, n_points):
     moved = np.linalg.norm(np.asarray(record.mixture.means) - np.asarray(previous.mixture.means),
                            axis=1)
     k = int(np.argmax(moved))
-    return (f"**Update {record.iteration}.** Each mean moved to the centroid of its points (a hard "
-            f"M-step with equal weights and one shared round variance). {_Name(k)} moved "
-            f"{num(moved[k])} units (the largest move); inertia fell from {num(previous.inertia)} "
-            f"to {num(record.inertia)}.")
+    text = (f"**Update {record.iteration}.** Each mean moved to the centroid of its points (a hard "
+            f"M-step with equal weights and one shared round variance). ")
+    if moved[k] == 0:
+        return text + f"No mean moved: inertia stays at {num(record.inertia)}."
+    return text + (f"{_Name(k)} moved {num(moved[k])} units (the largest move); inertia fell from "
+                   f"{num(previous.inertia)} to {num(record.inertia)}.")
 
 
 def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
@@ -222,6 +226,15 @@ def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
     return (f"**Next: M-step.** Keep the responsibilities fixed and refit each component (weight, "
             f"mean, and {shape}) to the points, weighted by how much it is responsible for them."
             f"{floor}")
+
+
+def starved_text(event):
+    """Note on a component that holds less than one point's worth of responsibility."""
+    share = ("almost none of the data" if event.nk < 0.01 else
+             f"only {num(event.nk)} points' worth of data")
+    return (f"{_Name(event.component)} is starving: it is responsible for {share}, so its weight "
+            f"heads for 0 and its shape rests on almost nothing. EM can go on; the component "
+            f"simply fades away (lower K to drop it).")
 
 
 def converged_text(record, mode):

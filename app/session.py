@@ -648,10 +648,11 @@ class Session(param.Parameterized):
                 elbo = em.lower_bound(X, resp, mixture)
                 inertia = None
                 found = em.detect_collapse(X, mixture, resp)
-                # Only a singular component is a collapse (the lesson, and EM cannot go on); a
-                # "starved" one (less than one point's worth) is legitimate and only noted.
-                events = tuple(e for e in found if e.kind == "singular")
-                starved = tuple(e for e in found if e.kind != "singular")
+                # A collapse (the lesson; EM cannot go on) is a singular component that holds a
+                # point: its density there runs off to infinity.  A component with less than half
+                # a point's worth is empty, whatever its variance: it is only noted as starving.
+                events = tuple(e for e in found if e.kind == "singular" and e.nk >= 0.5)
+                starved = tuple(e for e in found if e not in events)
                 before = self._previous_ll()
                 converged = abs(ll - before) / len(X) < self.tol
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
@@ -780,13 +781,15 @@ class Session(param.Parameterized):
 
     def _compute_outliers(self):
         covs = self.mixture.full_covariances()
-        diff = self.X[:, None, :] - self.mixture.means[None, :, :]          # (n, K, 2)
-        a, b, d = covs[:, 0, 0], covs[:, 0, 1], covs[:, 1, 1]
-        det = np.maximum(a * d - b * b, np.finfo(float).tiny)
-        # Squared Mahalanobis distance with the closed-form inverse of a 2x2 matrix.
-        d2 = (d * diff[..., 0] ** 2 - 2 * b * diff[..., 0] * diff[..., 1]
-              + a * diff[..., 1] ** 2) / det
-        return np.min(d2, axis=1) > OUTLIER_D2
+        x, y = self.X[:, 0], self.X[:, 1]
+        nearest = np.full(len(self.X), np.inf)
+        # One component at a time keeps every temporary at n floats (not n * K * 2).
+        for (mx, my), ((a, b), (_, d)) in zip(self.mixture.means, covs):
+            det = max(a * d - b * b, np.finfo(float).tiny)
+            dx, dy = x - mx, y - my
+            # Squared Mahalanobis distance through the closed-form inverse of a 2x2 matrix.
+            np.minimum(nearest, (d * dx * dx - 2 * b * dx * dy + a * dy * dy) / det, out=nearest)
+        return nearest > OUTLIER_D2
 
     def point_info(self, index):
         """dict(index, x, y, resp (K floats), label) for the inspect table, or None if out of range."""

@@ -487,6 +487,19 @@ def test_raising_reg_covar_redoes_the_collapsing_m_step():
     assert all_finite(s)
 
 
+@pytest.mark.parametrize("reg_covar", [1e-6, 0.0])
+def test_an_empty_component_starves_without_blocking_em(reg_covar):
+    """A component far from all data is noted as starving, not a collapse, and EM goes on."""
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    s = Session(X=X, n_components=2, reg_covar=reg_covar)
+    s.move_means([[0.0, 0.0], [40.0, 40.0]])
+    s.step()
+    assert not s.collapse and s.history[-1].starved[0].component == 1
+    assert "Component 2 is starving" in s.narration
+    assert s.run() is True and s.converged
+    assert s.mixture.weights[1] < 1e-6 and all_finite(s)
+
+
 def test_play_pauses_at_collapse():
     """Play stops by itself when a component collapses."""
     s = Session(X=tight_and_lonely(), n_components=2, reg_covar=0.0)
