@@ -72,7 +72,7 @@ Display helpers (cheap, pure, cached per half-step; nothing NaN or infinite):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import param
@@ -317,6 +317,20 @@ class Session(param.Parameterized):
             self._publish_history(message=narration.redo_m_step(self.reg_covar, still))
         else:
             self._publish_history()         # the narration of the next M-step names reg_covar
+
+    @param.depends("tol", watch=True)
+    def _on_tol(self):
+        """Re-judge convergence of the latest iteration under the new tolerance."""
+        if self._quiet or self.mode == "kmeans":
+            return
+        j = max(i for i, r in enumerate(self._records) if r.kind in ("init", "M"))
+        record = self._records[j]
+        if record.kind == "M" and not record.collapse:
+            change = abs(record.log_likelihood - self._previous_ll(j)) / len(self.X)
+            converged = change < self.tol
+            for i in range(j, len(self._records)):       # the M record and an E after it
+                self._records[i] = replace(self._records[i], converged=converged)
+        self._publish_history()
 
     # ==============================================================================================
     # Data
@@ -667,9 +681,10 @@ class Session(param.Parameterized):
         self._push(record, resp, self._labels[-1])
         return True
 
-    def _previous_ll(self):
-        """Log-likelihood at the end of the previous iteration (the last M record, else the start)."""
-        for record in reversed(self._records[:-1]):
+    def _previous_ll(self, j=None):
+        """Log-likelihood at the end of the iteration before record ``j`` (default: the last)."""
+        j = len(self._records) - 1 if j is None else j
+        for record in reversed(self._records[:j]):
             if record.kind in ("M", "init"):
                 return record.log_likelihood
         return self._records[0].log_likelihood
@@ -948,9 +963,10 @@ class Session(param.Parameterized):
 # --------------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------------
-def _nearest_neighbour_distance(X, block=2048):
-    """Distance of each point to its nearest other point, in blocks (O(n^2) time, O(n*block) memory)."""
+def _nearest_neighbour_distance(X):
+    """Distance of each point to its nearest other point, in blocks (O(n^2) time, O(n) memory)."""
     X = np.asarray(X, dtype=float)
+    block = max(1, 2_000_000 // max(len(X), 1))
     out = np.empty(len(X))
     for start in range(0, len(X), block):
         chunk = X[start:start + block]

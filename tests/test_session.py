@@ -248,6 +248,17 @@ def test_run_respects_max_iter(session):
     assert "without converging" in session.message
 
 
+def test_changing_tol_rejudges_convergence(session):
+    """Lowering tol after convergence lets run() go on; raising it back marks convergence again."""
+    session.run()
+    n = len(session.history)
+    session.tol = 1e-12
+    assert not session.converged and session.history[-1].converged is False
+    assert session.run() is True and len(session.history) > n
+    session.tol = 1e-3
+    assert session.converged
+
+
 def test_play_ticks_half_steps_and_pauses_at_convergence(session):
     """Play takes one half-step per tick and pauses itself once converged."""
     assert session.tick() is False                     # not playing: the timer does nothing
