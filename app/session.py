@@ -21,8 +21,8 @@ Settings (parameters; views make widgets with ``pn.widgets.X.from_param(session.
     mode             "em" | "kmeans" (hard assignments, equal weights, one shared spherical
                      variance; the trace shows inertia instead of the log-likelihood).  Restarts EM.
     tol              convergence threshold on the change of the mean log-likelihood per point between
-                     iterations (as scikit-learn); in k-means mode convergence means no point changed
-                     cluster.
+                     iterations (as scikit-learn); changing it re-judges the latest iteration.  In
+                     k-means mode convergence means the last assignment moved no point.
     speed            half-steps per second for Play (the view owns the timer and calls ``tick()``).
 
 State (constant parameters: only actions set them; every action ends in ONE batched update, and
@@ -37,10 +37,18 @@ State (constant parameters: only actions set them; every action ends in ONE batc
                        the current mixture), not recomputed: the next E-step is what recomputes them.
                      In k-means mode the rows are one-hot.
     phase            "E" | "M": the half-step that comes next.
-    history          tuple of :class:`HalfStep` (kind "init" | "E" | "M"), one per half-step.
+    history          tuple of :class:`HalfStep` (kind "init" | "E" | "M"), one per half-step.  Each
+                     holds the log-likelihood of its mixture and the ELBO of its (responsibilities,
+                     mixture): the E-step lifts the ELBO onto the log-likelihood, the M-step raises
+                     the ELBO with the responsibilities fixed, and the new log-likelihood is higher
+                     still.  ``trace()`` gives these per point, ready to plot.
     iteration        number of E-steps taken so far (0 at the start).
     converged        bool.     playing: bool (Play is running).
-    collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed).
+    collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed): components
+                     whose variance has shrunk onto a point they hold (engine kind "singular",
+                     nk >= 0.5).  Forward steps are refused until a remedy or back().  Components
+                     that merely lost their data ("starving", nk < 0.5 or kind "starved") are in
+                     ``history[-1].starved`` and only narrated: EM goes on.
     collapse_banner  markdown naming the collapsed component, what happened and the remedies ("" if none).
     narration        markdown + LaTeX ($$...$$): what the last half-step did and what the next will do.
     equation         LaTeX of the next half-step (without $$).
@@ -57,9 +65,11 @@ ones that can be refused return False and say why in ``message``):
     run(max_iter=200)    half-steps until converged or collapsed (refused when already converged).
     play() / pause() / tick()   Play: ``tick()`` takes one half-step and pauses at convergence/collapse.
     reset()              a new start from init + seed (history restarts, phase "E").
-    move_means(means) / move_mean(k, xy)   re-seed EM at dropped handle positions (phase "E").
-    load_dataset(name) / set_data(X, name, columns, note) / add_point(xy) / remove_point(i)
-                         data changes reset EM cleanly; bad data is refused with a message.
+    move_means(means) / move_mean(k, xy)   re-seed EM at dropped handle positions (phase "E"): the
+                         means are exactly the dropped ones, weights equal, covariances the data's.
+    load_dataset(name) / set_data(X, name, columns, note) / use_dataset(ds) / add_point(xy) /
+    remove_point(i)      data changes reset EM cleanly; bad data is refused with a message.  A data
+                         set's suggested K is applied when it is picked.
     break_it()           the collapse preset: collapse-demo data, reg_covar 0, one mean on the isolated
                          point; stepping then reaches a collapse within a few iterations.
     run_restarts(n=10) ; load_restart(i) ; compute_model_selection(k_max=10)
