@@ -1,0 +1,307 @@
+"""The controls: half-step buttons, Play, settings, the "Break it" preset and keyboard shortcuts.
+
+Owns: the widgets that send actions to the session (e_step, m_step, step, play/pause, run, back,
+reset, break_it) and edit its settings (K, reg_covar, covariance type, init, seed, mode, speed, tol),
+plus the view toggles (hard/soft/uncertainty, outliers). Owns the Play timer (a Panel periodic
+callback that calls ``session.tick()``). Widgets are made from the session's parameters; nothing
+here computes EM. Imports panel and param only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import panel as pn
+import param
+from panel.reactive import ReactiveHTML
+
+from app.views.state import ViewState
+
+# reg_covar on a log scale with a "0" end stop: 0 is the setting that lets a component collapse.
+REG_COVAR_EXPONENTS = range(-10, 0)
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+REG_COVAR_OPTIONS = {"0": 0.0, **{f"10{str(e).translate(_SUPERSCRIPT)}": 10.0**e
+                                  for e in REG_COVAR_EXPONENTS}}
+
+
+def nearest_reg_option(value: float) -> float:
+    """The slider stop closest to ``value`` on the log scale (0 stays 0)."""
+    if not value > 0:
+        return 0.0
+    stops = np.array([v for v in REG_COVAR_OPTIONS.values() if v > 0])
+    return float(stops[np.argmin(np.abs(np.log10(stops) - np.log10(value)))])
+
+
+class KeyboardShortcuts(ReactiveHTML):
+    """An invisible element that forwards key presses on the page to Python.
+
+    e: E-step · m: M-step · space: the next half-step · ←: step back · p: play/pause · r: reset.
+    Keys typed into an input (the seed box, a slider's text) are ignored. Plain ReactiveHTML (no
+    external JS), so it works the same under ``panel serve`` and in Pyodide.
+    """
+
+    key = param.String(default="", doc="The last shortcut pressed.")
+    presses = param.Integer(default=0, doc="Counts presses, so the same key twice fires twice.")
+
+    _template = '<div id="hook" style="display:none"></div>'
+
+    _scripts = {
+        "render": """
+          const keymap = {"e": "e", "E": "e", "m": "m", "M": "m", " ": "space",
+                        "ArrowLeft": "left", "p": "p", "P": "p", "r": "r", "R": "r"};
+          state.handler = (event) => {
+            if (event.ctrlKey || event.metaKey || event.altKey) return;
+            const target = event.composedPath()[0];
+            const tag = target && target.tagName ? target.tagName.toUpperCase() : "";
+            if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" ||
+                (target && target.isContentEditable)) return;
+            const key = keymap[event.key];
+            if (key === undefined) return;
+            event.preventDefault();
+            data.key = key;
+            data.presses = data.presses + 1;
+          };
+          document.addEventListener("keydown", state.handler);
+        """,
+        "remove": """
+          if (state.handler) document.removeEventListener("keydown", state.handler);
+        """,
+    }
+
+
+class Controls(pn.viewable.Viewer):
+    """Buttons and settings of the lab, wired to a session."""
+
+    session = param.Parameter(doc="The EM session (app.session.Session).")
+    view_state = param.ClassSelector(class_=ViewState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        s = self.session
+        button = dict(sizing_mode="stretch_width", height=44, stylesheets=[_BUTTON_CSS])
+        self.e_button = pn.widgets.Button(name="E-step", button_type="primary",
+                                          description="Compute every point's responsibilities (key e)",
+                                          **button)
+        self.m_button = pn.widgets.Button(name="M-step", button_type="primary",
+                                          description="Re-estimate weights, means, covariances (key m)",
+                                          **button)
+        self.step_button = pn.widgets.Button(name="Step", button_type="default",
+                                             description="One whole iteration: E then M", **button)
+        self.play_button = pn.widgets.Toggle(name="▶ Play", button_type="success", **button)
+        self.run_button = pn.widgets.Button(name="Run to convergence", button_type="default",
+                                            **button)
+        self.back_button = pn.widgets.Button(name="◀ Step back", button_type="default",
+                                             description="Undo one half-step (key ←)", **button)
+        self.reset_button = pn.widgets.Button(name="Reset", button_type="default",
+                                              description="Start again from init and seed (key r)",
+                                              **button)
+        self.break_button = pn.widgets.Button(
+            name="Break it", button_type="danger", sizing_mode="stretch_width", height=44,
+            stylesheets=[_BUTTON_CSS],
+            description="Collapse demo: reg_covar 0 and a mean on an isolated point",
+        )
+        self.e_button.on_click(self._on_e)
+        self.m_button.on_click(self._on_m)
+        self.step_button.on_click(self._on_step)
+        self.run_button.on_click(self._on_run)
+        self.back_button.on_click(self._on_back)
+        self.reset_button.on_click(self._on_reset)
+        self.break_button.on_click(self._on_break)
+        self.play_button.param.watch(self._on_play_toggle, "value")
+
+        self.speed = pn.widgets.FloatSlider.from_param(
+            s.param.speed, name="Speed (half-steps per second)", step=0.5,
+            sizing_mode="stretch_width")
+        self.tol = pn.widgets.Select(
+            name="Convergence tol (mean log-likelihood change)",
+            options={"10⁻²": 1e-2, "10⁻³": 1e-3, "10⁻⁴": 1e-4, "10⁻⁵": 1e-5, "10⁻⁶": 1e-6},
+            value=nearest_tol(s.tol), sizing_mode="stretch_width")
+        self.tol.param.watch(lambda e: setattr(self.session, "tol", e.new), "value")
+        self.k_slider = pn.widgets.IntSlider.from_param(
+            s.param.n_components, name="Components K", sizing_mode="stretch_width")
+        self.reg_slider = pn.widgets.DiscreteSlider(
+            name="reg_covar (added to covariance diagonals)", options=REG_COVAR_OPTIONS,
+            value=nearest_reg_option(s.reg_covar), sizing_mode="stretch_width")
+        self.reg_slider.param.watch(self._on_reg_slider, "value")
+        self.covariance = pn.widgets.RadioButtonGroup.from_param(
+            s.param.covariance_type, name="Covariance", button_type="light",
+            sizing_mode="stretch_width")
+        self.init = pn.widgets.Select.from_param(s.param.init, name="Init",
+                                                 sizing_mode="stretch_width")
+        self.seed = pn.widgets.IntInput.from_param(s.param.seed, name="Seed",
+                                                   sizing_mode="stretch_width")
+        self.mode = pn.widgets.RadioButtonGroup(
+            name="Mode", options={"EM (soft)": "em", "k-means (hard)": "kmeans"}, value=s.mode,
+            button_type="light", sizing_mode="stretch_width")
+        self.mode.param.watch(lambda e: setattr(self.session, "mode", e.new), "value")
+        self.coloring = pn.widgets.RadioButtonGroup(
+            name="Colour points by",
+            options={"Soft": "soft", "Hard": "hard", "Uncertainty": "uncertainty"},
+            value=self.view_state.coloring, button_type="light", sizing_mode="stretch_width")
+        self.coloring.param.watch(lambda e: setattr(self.view_state, "coloring", e.new), "value")
+        self.outliers = pn.widgets.Checkbox.from_param(
+            self.view_state.param.show_outliers,
+            name="Flag outliers (outside every component's 99.7% ellipse)")
+        self.keys = KeyboardShortcuts(width=0, height=0, margin=0)
+        self.keys.param.watch(self._on_key, "presses")
+
+        self._timer = None
+        s.param.watch(self._on_session, ["version"])
+        self._on_session()
+
+    # ------------------------------------------------------------------------------ layout
+
+    def __panel__(self):
+        heading = lambda text: pn.pane.HTML(f'<div class="emlab-heading">{text}</div>',  # noqa: E731
+                                            margin=(8, 10, 0, 10), stylesheets=[_HEADING_CSS])
+        return pn.Column(
+            heading("EM, one half-step at a time"),
+            pn.Row(self.e_button, self.m_button, sizing_mode="stretch_width"),
+            pn.Row(self.step_button, self.play_button, sizing_mode="stretch_width"),
+            pn.Row(self.back_button, self.reset_button, sizing_mode="stretch_width"),
+            self.run_button,
+            self.speed,
+            pn.pane.HTML('<div class="emlab-keys">Keys: <kbd>e</kbd> E-step · <kbd>m</kbd> '
+                         'M-step · <kbd>space</kbd> next half-step · <kbd>←</kbd> back · '
+                         '<kbd>p</kbd> play · <kbd>r</kbd> reset</div>',
+                         stylesheets=[_HEADING_CSS], margin=(0, 10)),
+            heading("Model"),
+            self.k_slider,
+            self.reg_slider,
+            self.break_button,
+            pn.pane.HTML('<div class="emlab-label">Covariance type</div>', margin=(4, 10, 0, 10),
+                         stylesheets=[_HEADING_CSS]),
+            self.covariance,
+            pn.pane.HTML('<div class="emlab-label">Algorithm</div>', margin=(4, 10, 0, 10),
+                         stylesheets=[_HEADING_CSS]),
+            self.mode,
+            pn.Row(self.init, self.seed, sizing_mode="stretch_width"),
+            self.tol,
+            heading("View"),
+            self.coloring,
+            self.outliers,
+            self.keys,
+            sizing_mode="stretch_width",
+        )
+
+    # ------------------------------------------------------------------------------ session -> widgets
+
+    def _on_session(self, *events):
+        s = self.session
+        self.e_button.disabled = not s.can_e_step
+        self.m_button.disabled = not s.can_m_step
+        blocked = bool(s.collapse)
+        self.step_button.disabled = blocked
+        self.run_button.disabled = blocked or (s.converged and s.phase == "E")
+        self.play_button.disabled = not s.playing and self.run_button.disabled
+        self.back_button.disabled = len(s.history) <= 1
+        if self.play_button.value != s.playing:
+            self.play_button.value = s.playing
+        self.play_button.name = "⏸ Pause" if s.playing else "▶ Play"
+        if self.mode.value != s.mode:
+            self.mode.value = s.mode
+        reg = nearest_reg_option(s.reg_covar)
+        if self.reg_slider.value != reg:
+            self.reg_slider.value = reg
+        if s.playing:
+            self._start_timer()
+        else:
+            self._stop_timer()
+
+    # ------------------------------------------------------------------------------ actions
+
+    def _on_e(self, event=None):
+        self.session.e_step()
+
+    def _on_m(self, event=None):
+        self.session.m_step()
+
+    def _on_step(self, event=None):
+        self.session.step()
+
+    def _on_run(self, event=None):
+        self.session.run()
+
+    def _on_back(self, event=None):
+        self.session.back()
+
+    def _on_reset(self, event=None):
+        self.session.reset()
+
+    def _on_break(self, event=None):
+        self.session.break_it()
+
+    def _on_next_half_step(self):
+        s = self.session
+        if s.can_e_step:
+            s.e_step()
+        elif s.can_m_step:
+            s.m_step()
+        else:
+            s.e_step()  # refused: the session explains why in its message
+
+    def _on_play_toggle(self, event):
+        s = self.session
+        if event.new and not s.playing:
+            if not s.play():
+                self.play_button.value = False
+        elif not event.new and s.playing:
+            s.pause()
+
+    def _on_reg_slider(self, event):
+        # The slider only has stops; keep the session's exact value when it maps to the same stop.
+        if nearest_reg_option(self.session.reg_covar) != event.new:
+            self.session.reg_covar = event.new
+
+    def _on_key(self, event):
+        action = {
+            "e": self._on_e, "m": self._on_m, "space": self._on_next_half_step,
+            "left": self._on_back, "r": self._on_reset,
+            "p": lambda: (self.session.pause() if self.session.playing else self.session.play()),
+        }.get(self.keys.key)
+        if action is not None:
+            action()
+
+    # ------------------------------------------------------------------------------ Play timer
+
+    def _period_ms(self):
+        return int(max(30, 1000.0 / self.session.speed))
+
+    def _start_timer(self):
+        if self._timer is None:
+            self._timer = pn.state.add_periodic_callback(self._on_tick, period=self._period_ms())
+            self.session.param.watch(self._on_speed, ["speed"])
+        elif not self._timer.running:
+            self._timer.period = self._period_ms()
+            self._timer.start()
+
+    def _stop_timer(self):
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+
+    def _on_speed(self, event):
+        if self._timer is not None:
+            self._timer.period = self._period_ms()
+
+    def _on_tick(self):
+        self.session.tick()
+
+
+def nearest_tol(value: float) -> float:
+    """The tol choice closest to ``value`` on the log scale."""
+    stops = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
+    if not value > 0:
+        return 1e-6
+    return float(stops[np.argmin(np.abs(np.log10(stops) - np.log10(value)))])
+
+
+_BUTTON_CSS = """
+:host .bk-btn { font-size: 16px; font-weight: 600; }
+:host .bk-btn:disabled { opacity: 0.35; filter: grayscale(60%); cursor: not-allowed; }
+"""
+_HEADING_CSS = """
+.emlab-heading { font-size: 13px; font-weight: 700; letter-spacing: .06em; text-transform: uppercase;
+                 color: #4a4a5a; border-bottom: 1px solid #e1e1ea; padding-bottom: 4px; }
+.emlab-keys { font-size: 12px; color: #666; }
+.emlab-keys kbd { border: 1px solid #ccc; border-radius: 3px; padding: 0 4px; background: #f6f6f8; }
+.emlab-label { font-size: 13px; color: #333; }
+"""

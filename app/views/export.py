@@ -1,0 +1,97 @@
+"""The export panel: download the current figure (PNG, SVG), parameters (JSON), responsibilities (CSV).
+
+Owns: four FileDownload buttons whose callbacks call app.export with the session's current state
+(matplotlib is imported by app.export only when a figure is asked for). Imports panel, param and
+app.export.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import panel as pn
+import param
+
+from app import export
+from app.views.state import ViewState
+
+
+class ExportPanel(pn.viewable.Viewer):
+    """Download buttons for the current state of the lab."""
+
+    session = param.Parameter(doc="The EM session (app.session.Session).")
+    view_state = param.ClassSelector(class_=ViewState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        common = dict(embed=False, sizing_mode="stretch_width", button_type="default", height=40)
+        self.png = pn.widgets.FileDownload(callback=self._png, filename="emlab.png",
+                                           label="Figure (PNG)", **common)
+        self.svg = pn.widgets.FileDownload(callback=self._svg, filename="emlab.svg",
+                                           label="Figure (SVG)", **common)
+        self.json = pn.widgets.FileDownload(callback=self._json, filename="emlab-parameters.json",
+                                            label="Parameters (JSON)", **common)
+        self.csv = pn.widgets.FileDownload(callback=self._csv,
+                                           filename="emlab-responsibilities.csv",
+                                           label="Responsibilities (CSV)", **common)
+        self.session.param.watch(self._on_session, ["version"])
+        self._on_session()
+
+    def __panel__(self):
+        return pn.Column(
+            pn.Row(self.png, self.svg, sizing_mode="stretch_width"),
+            pn.Row(self.json, self.csv, sizing_mode="stretch_width"),
+            pn.pane.HTML('<div style="font-size:13px;color:#555">The figure is redrawn with '
+                         "matplotlib from the current state: the same colours and 1σ/2σ "
+                         "ellipses as the plot.</div>", margin=(0, 10)),
+            sizing_mode="stretch_width",
+        )
+
+    def _stem(self):
+        s = self.session
+        name = re.sub(r"[^A-Za-z0-9]+", "-", s.data_name).strip("-").lower() or "data"
+        return f"emlab-{name}-K{s.n_components}-it{s.iteration}"
+
+    def _on_session(self, *events):
+        stem = self._stem()
+        self.png.filename = f"{stem}.png"
+        self.svg.filename = f"{stem}.svg"
+        self.json.filename = f"{stem}-parameters.json"
+        self.csv.filename = f"{stem}-responsibilities.csv"
+
+    def _figure_kwargs(self):
+        s = self.session
+        kind = "k-means" if s.mode == "kmeans" else "EM"
+        phase = "E-step" if s.phase == "E" else "M-step"
+        return dict(
+            hard=self.view_state.coloring == "hard" or s.mode == "kmeans",
+            title=f"{s.data_name} · {kind}, K = {s.n_components} · iteration {s.iteration} "
+                  f"(next: {phase})",
+            columns=tuple(s.columns),
+            collapsed=[e.component for e in s.collapse],
+        )
+
+    def _png(self):
+        s = self.session
+        return io.BytesIO(export.png_bytes(s.X, s.mixture, s.display_resp(),
+                                           **self._figure_kwargs()))
+
+    def _svg(self):
+        s = self.session
+        return io.BytesIO(export.svg_bytes(s.X, s.mixture, s.display_resp(),
+                                           **self._figure_kwargs()))
+
+    def _json(self):
+        s = self.session
+        text = export.parameters_json(
+            s.mixture, dataset=s.data_name, mode=s.mode, iteration=s.iteration,
+            next_half_step=s.phase, log_likelihood=s.current_log_likelihood(),
+            reg_covar=s.reg_covar, init=s.init, seed=s.seed, converged=s.converged,
+            collapsed_components=[e.component for e in s.collapse],
+        )
+        return io.StringIO(text)
+
+    def _csv(self):
+        s = self.session
+        return io.StringIO(export.responsibilities_csv(s.X, s.display_resp(), tuple(s.columns)))

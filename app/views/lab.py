@@ -1,0 +1,102 @@
+"""The whole lab in one layout: controls on the left, the plot in the middle, the trace, narration
+and explorers on the right.
+
+Owns: composition only (which view goes where, the page's CSS). It creates one ViewState and one of
+each view for a session; it adds no behaviour of its own. Works as a full page and embedded
+(``embedded=True`` drops the title bar so a course page can frame it). Imports panel and param.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from app.views.controls import Controls
+from app.views.data import DataPanel
+from app.views.explore import ModelSelection, RestartsExplorer
+from app.views.export import ExportPanel
+from app.views.inspect import PointInspector
+from app.views.loglik import LogLikelihoodPlot
+from app.views.narration import NarrationPanel
+from app.views.plot import MainPlot
+from app.views.state import ViewState
+
+
+class Lab(pn.viewable.Viewer):
+    """Every view of one session, laid out for a projector."""
+
+    session = param.Parameter(doc="The EM session (app.session.Session).")
+    embedded = param.Boolean(default=False, doc="Leave out the title bar (the page frames the lab).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        s = self.session
+        self.view_state = ViewState()
+        shared = dict(session=s, view_state=self.view_state)
+        self.plot = MainPlot(**shared)
+        self.controls = Controls(**shared)
+        self.loglik = LogLikelihoodPlot(session=s)
+        self.narration = NarrationPanel(session=s)
+        self.inspector = PointInspector(**shared)
+        self.restarts = RestartsExplorer(session=s)
+        self.model_selection = ModelSelection(session=s)
+        self.data = DataPanel(**shared)
+        self.export = ExportPanel(**shared)
+        self._layout = self._build()
+
+    def _build(self):
+        card = dict(sizing_mode="stretch_width", css_classes=["emlab-card"],
+                    stylesheets=[_CARD_CSS], margin=(0, 0, 12, 0))
+        left = pn.Column(
+            pn.Column(self.data.picker_view(), **card),
+            pn.Column(self.controls, **card),
+            width=340, margin=(0, 12, 0, 0), scroll=False,
+        )
+        center = pn.Column(
+            self.narration.banner,
+            pn.Column(self.plot, sizing_mode="stretch_width", css_classes=["emlab-card"],
+                      stylesheets=[_CARD_CSS]),
+            sizing_mode="stretch_width", min_width=480,
+        )
+        tabs = pn.Tabs(
+            ("Inspect", self.inspector),
+            ("Restarts", self.restarts),
+            ("Model selection", self.model_selection),
+            ("Data", self.data.editing_view()),
+            ("Export", self.export),
+            sizing_mode="stretch_width", dynamic=False,
+        )
+        right = pn.Column(
+            pn.Column(self.loglik, **card),
+            pn.Column(self.narration.message, self.narration.text, **card),
+            pn.Column(tabs, **card),
+            width=470, margin=(0, 0, 0, 12),
+        )
+        body = pn.Row(left, center, right, sizing_mode="stretch_width", margin=(12, 12))
+        if self.embedded:
+            return pn.Column(body, sizing_mode="stretch_width", stylesheets=[_PAGE_CSS])
+        header = pn.pane.HTML(
+            '<div class="emlab-title"><span class="name">EM Lab</span>'
+            '<span class="sub">Expectation–Maximization on 2-D Gaussian mixtures, one half-step '
+            "at a time</span></div>",
+            sizing_mode="stretch_width", stylesheets=[_HEADER_CSS], margin=0,
+        )
+        return pn.Column(header, body, sizing_mode="stretch_width", stylesheets=[_PAGE_CSS])
+
+    def __panel__(self):
+        return self._layout
+
+
+_CARD_CSS = """
+:host(.emlab-card) { background: white; border: 1px solid #e2e2ea; border-radius: 10px;
+                     box-shadow: 0 1px 3px rgba(20, 20, 50, .06); padding: 8px 4px; }
+"""
+_HEADER_CSS = """
+.emlab-title { display: flex; align-items: baseline; gap: 18px; padding: 12px 22px;
+               background: linear-gradient(90deg, #12324f, #1d4f7a); color: white; }
+.emlab-title .name { font-size: 26px; font-weight: 800; letter-spacing: .02em; }
+.emlab-title .sub { font-size: 16px; opacity: .85; }
+"""
+_PAGE_CSS = """
+:host { background: #f3f4f8; }
+"""

@@ -1,0 +1,177 @@
+"""The live log-likelihood plot and the status line (iteration, next half-step, current values).
+
+Owns: a Bokeh figure built once (one marker per half-step: E-steps as circles, M-steps as
+triangles, the start as a square; the log-likelihood line; the ELBO as a dashed line; a marker where
+EM converged) and an HTML status line whose numbers are also in data-* attributes, so tests and the
+Pyodide build can read them. Reads ``session.trace()``; sends nothing back. Imports bokeh, panel,
+param, numpy only.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.core.properties import value as bokeh_value
+from bokeh.models import ColumnDataSource, Legend, LegendItem, Span
+from bokeh.plotting import figure
+
+
+def format_number(value, digits=4) -> str:
+    """A number for the screen: never "nan" or "inf" (those read as "—" or "+∞"/"−∞")."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "+∞" if value > 0 else "−∞"
+    return f"{value:,.{digits}f}".replace("-", "−")
+
+
+class LogLikelihoodPlot(pn.viewable.Viewer):
+    """One point per half-step, the ELBO beside it, convergence marked; plus a status line."""
+
+    session = param.Parameter(doc="The EM session (app.session.Session).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        empty = dict(step=[], value=[], iteration=[])
+        self.e_points = ColumnDataSource(dict(empty))
+        self.m_points = ColumnDataSource(dict(empty))
+        self.start_point = ColumnDataSource(dict(empty))
+        self.curve = ColumnDataSource(dict(step=[], value=[], lower_bound=[]))
+        self.converged_point = ColumnDataSource(dict(step=[], value=[]))
+        self.figure = self._build_figure()
+        self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_STATUS_CSS],
+                                   margin=(4, 10))
+        self.session.param.watch(self._on_session, ["version"])
+        self.refresh()
+
+    def _build_figure(self):
+        fig = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
+                     toolbar_location=None, x_axis_label="half-step",
+                     y_axis_label="log-likelihood per point", background_fill_color="#fbfbfd")
+        fig.grid.grid_line_color = "#e6e6ee"
+        fig.outline_line_color = "#d0d0da"
+        ll = fig.line("step", "value", source=self.curve, line_color="#333344", line_width=2)
+        elbo = fig.line("step", "lower_bound", source=self.curve, line_color="#0072B2",
+                        line_width=2, line_dash="dashed")
+        start = fig.scatter("step", "value", source=self.start_point, marker="square", size=9,
+                            fill_color="white", line_color="#333344", line_width=2)
+        e = fig.scatter("step", "value", source=self.e_points, marker="circle", size=9,
+                        fill_color="#E69F00", line_color="#333344")
+        m = fig.scatter("step", "value", source=self.m_points, marker="triangle", size=11,
+                        fill_color="#009E73", line_color="#333344")
+        done = fig.scatter("step", "value", source=self.converged_point, marker="star", size=22,
+                           fill_color="#F0E442", line_color="#111111", line_width=1.5)
+        self._converged_span = Span(location=0, dimension="height", line_color="#888899",
+                                    line_dash="dotted", line_width=1.5, visible=False)
+        fig.add_layout(self._converged_span)
+        legend = Legend(items=[
+            LegendItem(label="log-likelihood", renderers=[ll]),
+            LegendItem(label="ELBO (lower bound)", renderers=[elbo]),
+            LegendItem(label="start", renderers=[start]),
+            LegendItem(label="after E-step", renderers=[e]),
+            LegendItem(label="after M-step", renderers=[m]),
+            LegendItem(label="converged", renderers=[done]),
+        ], location="bottom_right", label_text_font_size="11px", background_fill_alpha=0.8,
+            spacing=0, padding=4, glyph_height=14, label_height=14)
+        fig.add_layout(legend)
+        self._legend = legend
+        return fig
+
+    def __panel__(self):
+        return pn.Column(self.status, pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
+
+    def _on_session(self, *events):
+        self.refresh()
+
+    def refresh(self):
+        s = self.session
+        trace = s.trace()
+        step = np.asarray(trace["step"], dtype=float)
+        value = np.asarray(trace["value"], dtype=float)
+        lower = np.asarray(trace["lower_bound"], dtype=float)
+        kind = np.asarray(trace["kind"])
+        iteration = np.asarray(trace["iteration"])
+        # The session promises finite numbers; a view must still never paint NaN/inf.
+        ok = np.isfinite(value) & np.isfinite(lower)
+        step, value, lower, kind, iteration = step[ok], value[ok], lower[ok], kind[ok], iteration[ok]
+        converged = np.asarray(trace["converged"], dtype=bool)[ok]
+
+        def pick(mask):
+            return dict(step=step[mask], value=value[mask], iteration=iteration[mask])
+
+        self.curve.data = dict(step=step, value=value, lower_bound=lower)
+        self.start_point.data = pick(kind == "init")
+        self.e_points.data = pick(kind == "E")
+        self.m_points.data = pick(kind == "M")
+        first = np.flatnonzero(converged)
+        if first.size:
+            self.converged_point.data = dict(step=step[first[:1]], value=value[first[:1]])
+            self._converged_span.location = float(step[first[0]])
+            self._converged_span.visible = True
+        else:
+            self.converged_point.data = dict(step=[], value=[])
+            self._converged_span.visible = False
+        kmeans = s.mode == "kmeans"
+        self.figure.yaxis.axis_label = trace.get("quantity", "log-likelihood per point")
+        # A plain string assigned after construction would be read as a column name.
+        self._legend.items[0].label = bokeh_value("inertia" if kmeans else "log-likelihood")
+        self._legend.items[1].visible = not kmeans
+        self.status.object = self.status_html()
+
+    def status_html(self) -> str:
+        """The status line: iteration, next half-step, log-likelihood (total and per point), ELBO."""
+        s = self.session
+        n = max(len(s.X), 1)
+        ll = s.current_log_likelihood()
+        elbo = s.current_lower_bound()
+        if s.collapse:
+            state, state_class = "collapsed", "bad"
+        elif s.converged:
+            state, state_class = "converged", "good"
+        elif s.playing:
+            state, state_class = "playing", "busy"
+        else:
+            state, state_class = "", ""
+        next_step = "E-step" if s.phase == "E" else "M-step"
+        inertia = s.current_inertia() if s.mode == "kmeans" else None
+        cells = [
+            ("Iteration", str(s.iteration), "iteration"),
+            ("Next", next_step, "next"),
+            ("Log-likelihood", format_number(ll, 2), "loglik"),
+            ("per point", format_number(ll / n, 4), "loglik-per-point"),
+        ]
+        if s.mode == "kmeans":
+            cells.append(("Inertia", format_number(inertia, 2), "inertia"))
+        else:
+            cells.append(("ELBO", format_number(elbo, 2), "elbo"))
+        body = "".join(
+            f'<div class="cell" data-field="{key}"><span class="label">{html.escape(label)}</span>'
+            f'<span class="value">{html.escape(value)}</span></div>'
+            for label, value, key in cells
+        )
+        badge = f'<span class="badge {state_class}">{state}</span>' if state else ""
+        attrs = (f'data-iteration="{s.iteration}" data-phase="{s.phase}" '
+                 f'data-loglik="{format_number(ll, 6)}" data-state="{state or "running"}"')
+        return f'<div class="emlab-status" {attrs}>{body}{badge}</div>'
+
+
+_STATUS_CSS = """
+.emlab-status { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 18px;
+                font-variant-numeric: tabular-nums; }
+.emlab-status .cell { display: flex; flex-direction: column; }
+.emlab-status .label { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: #666; }
+.emlab-status .value { font-size: 20px; font-weight: 600; color: #1d1d2b; }
+.emlab-status .badge { font-size: 13px; font-weight: 700; padding: 2px 10px; border-radius: 12px;
+                       align-self: center; }
+.emlab-status .badge.good { background: #d9f2e6; color: #0a6640; }
+.emlab-status .badge.bad { background: #fde0e0; color: #a00000; }
+.emlab-status .badge.busy { background: #e3eefc; color: #134a8e; }
+"""

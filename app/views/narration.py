@@ -1,0 +1,81 @@
+"""The narration panel: the collapse banner, the session's message and the running commentary.
+
+Owns: three panes that show text the session already composed (app.narration writes every word):
+a red banner while a component is collapsed, a note for refused or adjusted actions, and the
+Markdown + LaTeX narration of the last and next half-step. Composes no sentences of its own.
+
+Why not ``pn.pane.Markdown`` for the narration: Panel's Markdown pane typesets ``$$`` with MathJax,
+which is not among the files Panel bundles for offline use, while KaTeX is. So the Markdown is
+turned into HTML here (markdown-it, a Panel dependency) with the equations set aside untouched,
+and a ``pn.pane.LaTeX`` (KaTeX) pane shows the HTML and typesets its ``$$ ... $$`` / ``$ ... $``.
+Imports panel, param and markdown_it only.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import panel as pn
+import param
+from markdown_it import MarkdownIt
+
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown_with_math_to_html(text: str) -> str:
+    """Markdown -> HTML, leaving every ``$$...$$`` and ``$...$`` span for KaTeX.
+
+    Markdown would otherwise read the ``_`` and ``\\`` inside equations as emphasis and escapes.
+    The maths is HTML-escaped (KaTeX reads the text content, so ``<`` must arrive as ``&lt;``).
+    """
+    maths = []
+
+    def hold(match):
+        maths.append(match.group(0))
+        return f"EMLABMATH{len(maths) - 1}Z"
+
+    rendered = _MARKDOWN.render(_MATH.sub(hold, text or ""))
+    return re.sub(r"EMLABMATH(\d+)Z", lambda m: html.escape(maths[int(m.group(1))]), rendered)
+
+
+class NarrationPanel(pn.viewable.Viewer):
+    """Banner, message and narration of a session."""
+
+    session = param.Parameter(doc="The EM session (app.session.Session).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.banner = pn.pane.Alert("", alert_type="danger", visible=False,
+                                    sizing_mode="stretch_width", margin=(6, 10),
+                                    css_classes=["emlab-collapse-banner"],
+                                    stylesheets=[_BANNER_CSS])
+        self.message = pn.pane.Alert("", alert_type="warning", visible=False,
+                                     sizing_mode="stretch_width", margin=(6, 10),
+                                     css_classes=["emlab-message"])
+        self.text = pn.pane.LaTeX("", renderer="katex", sizing_mode="stretch_width",
+                                  margin=(0, 10), css_classes=["emlab-narration"],
+                                  stylesheets=[_TEXT_CSS])
+        self.session.param.watch(self._on_session, ["version"])
+        self._on_session()
+
+    def __panel__(self):
+        return pn.Column(self.banner, self.message, self.text, sizing_mode="stretch_width")
+
+    def _on_session(self, *events):
+        s = self.session
+        self.banner.object = s.collapse_banner
+        self.banner.visible = bool(s.collapse_banner)
+        self.message.object = s.message
+        self.message.visible = bool(s.message)
+        self.text.object = markdown_with_math_to_html(s.narration)
+
+
+_BANNER_CSS = """
+:host .alert { font-size: 15px; border-left: 6px solid #d00000; }
+"""
+_TEXT_CSS = """
+:host { font-size: 15px; line-height: 1.5; }
+:host .katex-display { margin: 0.4em 0; overflow-x: auto; overflow-y: hidden; }
+"""

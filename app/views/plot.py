@@ -1,0 +1,306 @@
+"""The main plot: data coloured by responsibility, 1σ/2σ ellipses, draggable mean handles.
+
+Owns: one Bokeh figure, built once, and the ColumnDataSources it draws from; every redraw assigns
+``source.data`` (or updates a few columns), never rebuilds the figure. Reads the session and the
+ViewState; sends user gestures back as session actions (move_means, add_point, remove_point) or
+ViewState changes (pinned). Imports bokeh, param, numpy, app.geometry and app.em (for read-only
+helpers); never matplotlib.
+
+Sources (public, so tests can act on them without a browser):
+  points     x, y, index, color (uint32 0xRRGGBBAA), r0..r{K-1} (for the hover tooltip)
+  ellipses   one row per component and level: component, level ("1σ"/"2σ"), x, y (the centre),
+             width, height, angle, weight, xs, ys (the outline), color, line_alpha, fill_alpha
+  means      x, y, color, label: the handles; PointDrawTool edits it (add/delete are undone)
+  collapsed  x, y, label: rings around collapsed components
+  outliers   x, y: rings around low-density points
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.events import Tap
+from bokeh.models import (
+    CDSView,
+    ColumnDataSource,
+    GroupFilter,
+    HoverTool,
+    Label,
+    PointDrawTool,
+)
+from bokeh.plotting import figure
+
+from app import geometry
+from app.views.state import ViewState
+
+HANDLE_SIZE = 22
+PLOT_HEIGHT = 700
+COLLAPSE_RED = "#d00000"
+LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
+
+
+def _finite(a, fill=0.0):
+    return np.where(np.isfinite(a), a, fill)
+
+
+class MainPlot(pn.viewable.Viewer):
+    """The data, the mixture and the handles in one Bokeh figure."""
+
+    session = param.Parameter(doc="The EM session (app.session.Session).")
+    view_state = param.ClassSelector(class_=ViewState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._syncing = False  # True while Python writes the means source (not a user drag)
+        self._n_resp_columns = 0
+        self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]))
+        self.ellipses = ColumnDataSource(
+            {name: [] for name in ("component", "level", "x", "y", "width", "height", "angle",
+                                   "weight", "xs", "ys", "color", "line_alpha", "fill_alpha")}
+        )
+        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[]))
+        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[]))
+        self.outliers = ColumnDataSource(dict(x=[], y=[]))
+        self.figure = self._build_figure()
+        self.means.on_change("data", self._on_means_edited)
+        self.figure.on_event(Tap, self._on_tap)
+        self._drawn_X = None  # the X array the points source holds (redraw x/y only when it changes)
+        # Every session action ends in one batched update that bumps `version`.
+        self.session.param.watch(self._on_session, ["version"])
+        self.view_state.param.watch(self._on_view_state, ["coloring", "show_outliers",
+                                                         "add_points"])
+        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=PLOT_HEIGHT)
+        self.refresh()
+
+    # ------------------------------------------------------------------------------ building
+
+    def _build_figure(self):
+        fig = figure(
+            output_backend="webgl",  # WebGL scatter keeps N = 50,000 interactive
+            sizing_mode="stretch_width",
+            height=PLOT_HEIGHT,
+            tools="pan,wheel_zoom,box_zoom,reset",
+            active_scroll="wheel_zoom",
+            toolbar_location="above",
+            match_aspect=True,
+            background_fill_color="#fbfbfd",
+            border_fill_color="white",
+        )
+        fig.grid.grid_line_color = "#e6e6ee"
+        fig.axis.axis_label_text_font_size = "14px"
+        fig.axis.major_label_text_font_size = "12px"
+        fig.outline_line_color = "#d0d0da"
+
+        points = fig.scatter("x", "y", source=self.points, size=6, fill_color="color",
+                             line_color=None, name="points")
+        for level, dash, width in (("2σ", "dashed", 1.6), ("1σ", "solid", 2.6)):
+            fig.patches(
+                "xs", "ys", source=self.ellipses,
+                view=CDSView(filter=GroupFilter(column_name="level", group=level)),
+                fill_color="color", fill_alpha="fill_alpha" if level == "1σ" else 0.0,
+                line_color="color", line_alpha="line_alpha", line_width=width, line_dash=dash,
+                name=f"ellipses-{level}",
+            )
+        fig.scatter("x", "y", source=self.outliers, size=13, marker="circle", fill_color=None,
+                    line_color="#222222", line_width=1.5, line_dash="dotted", name="outliers")
+        fig.scatter("x", "y", source=self.collapsed, size=52, marker="circle", fill_color=None,
+                    line_color=COLLAPSE_RED, line_width=4, name="collapsed")
+        fig.text("x", "y", text="label", source=self.collapsed, x_offset=30, y_offset=-26,
+                 text_color=COLLAPSE_RED, text_font_style="bold", text_font_size="15px")
+        handles = fig.scatter("x", "y", source=self.means, size=HANDLE_SIZE, fill_color="color",
+                              line_color="#111111", line_width=2.5, name="means")
+        fig.text("x", "y", text="label", source=self.means, text_align="center",
+                 text_baseline="middle", text_color="white", text_font_style="bold",
+                 text_font_size="12px")
+
+        draw = PointDrawTool(renderers=[handles], add=False, drag=True,
+                             description="Drag a mean: EM restarts from where you drop it")
+        fig.add_tools(draw)
+        fig.toolbar.active_drag = draw
+        self._hover = HoverTool(renderers=[points], tooltips=[("point", "@index")])
+        fig.add_tools(self._hover)
+        self._subtitle = Label(x=8, y=8, x_units="screen", y_units="screen", text="",
+                               text_font_size="13px", text_color="#444455",
+                               background_fill_color="white", background_fill_alpha=0.8)
+        fig.add_layout(self._subtitle)
+        return fig
+
+    def __panel__(self):
+        return self._pane
+
+    # ------------------------------------------------------------------------------ drawing
+
+    def refresh(self):
+        """Redraw everything from the session and the view state."""
+        s = self.session
+        X = np.asarray(s.X, dtype=float)
+        mixture = s.mixture
+        resp = self._resp()
+        self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = self._columns()
+        columns = {"color": self._colors(resp)}
+        for k in range(resp.shape[1]):
+            columns[f"r{k}"] = _finite(resp[:, k]).astype(np.float32)
+        if s.X is self._drawn_X and set(columns) | {"x", "y", "index"} == set(self.points.data):
+            # Same data, same K: send only the columns that changed (colours, responsibilities).
+            self.points.data.update(columns)
+        else:
+            self.points.data = dict(x=X[:, 0], y=X[:, 1], index=np.arange(len(X)), **columns)
+            self._drawn_X = s.X
+        self._set_tooltips(resp.shape[1])
+        self._draw_mixture(mixture)
+        self._draw_outliers()
+        self._draw_subtitle()
+
+    def _columns(self):
+        columns = self.session.columns or ("x", "y")
+        return str(columns[0]), str(columns[1])
+
+    def _resp(self):
+        return np.asarray(self.session.display_resp(), dtype=float)
+
+    def _colors(self, resp):
+        coloring = self.view_state.coloring
+        colors = geometry.palette(resp.shape[1])
+        if coloring == "hard":
+            rgb = geometry.hard_colors(resp, colors)
+        elif coloring == "uncertainty":
+            rgb = geometry.uncertainty_colors(resp)
+        else:
+            rgb = geometry.blend(resp, colors)
+        # Large data sets draw with some transparency so density stays visible.
+        alpha = 0.85 if len(resp) < 5000 else 0.5
+        return geometry.pack_rgba(rgb, alpha)
+
+    def _set_tooltips(self, k):
+        if k == self._n_resp_columns:
+            return
+        self._n_resp_columns = k
+        x_label, y_label = self._columns()
+        self._hover.tooltips = (
+            [("point", "#@index"), (x_label, "@x{0.000}"), (y_label, "@y{0.000}")]
+            + [(f"r{j + 1}", f"@r{j}{{0.000}}") for j in range(k)]
+        )
+
+    def _draw_mixture(self, mixture):
+        k = mixture.n_components
+        colors = geometry.palette(k)
+        collapsed = self._collapsed_components()
+        means = _finite(np.asarray(mixture.means, dtype=float))
+        weights = _finite(np.asarray(mixture.weights, dtype=float))
+        covariances = _finite(mixture.full_covariances())
+        # Opacity hints the weight: a component with its fair share 1/K is fully opaque.
+        strength = np.clip(0.25 + 0.75 * weights * k, 0.25, 1.0)
+        rows = {name: [] for name in self.ellipses.data}
+        for n_std, level in LEVELS:
+            width, height, angle = geometry.ellipse_params(covariances, n_std)
+            for j in range(k):
+                xs, ys = geometry.ellipse_outline(means[j], covariances[j], n_std)
+                red = j in collapsed
+                rows["component"].append(j)
+                rows["level"].append(level)
+                rows["x"].append(means[j, 0])
+                rows["y"].append(means[j, 1])
+                rows["width"].append(width[j])
+                rows["height"].append(height[j])
+                rows["angle"].append(angle[j])
+                rows["weight"].append(weights[j])
+                rows["xs"].append(xs)
+                rows["ys"].append(ys)
+                rows["color"].append(COLLAPSE_RED if red else colors[j])
+                rows["line_alpha"].append(1.0 if red else strength[j])
+                rows["fill_alpha"].append(0.10 * strength[j])
+        self.ellipses.data = rows
+        self._syncing = True
+        try:
+            self.means.data = dict(x=means[:, 0], y=means[:, 1], color=colors,
+                                   label=[str(j + 1) for j in range(k)])
+        finally:
+            self._syncing = False
+        ring = sorted(j for j in collapsed if j < k)
+        self.collapsed.data = dict(
+            x=[means[j, 0] for j in ring], y=[means[j, 1] for j in ring],
+            label=[f"component {j + 1} collapsed" for j in ring],
+        )
+
+    def _collapsed_components(self):
+        return {int(e.component) for e in self.session.collapse}
+
+    def _draw_outliers(self):
+        if not self.view_state.show_outliers:
+            self.outliers.data = dict(x=[], y=[])
+            return
+        X = np.asarray(self.session.X, dtype=float)
+        mask = np.asarray(self.session.outlier_mask(), dtype=bool)
+        self.outliers.data = dict(x=X[mask, 0], y=X[mask, 1])
+
+    def _draw_subtitle(self):
+        parts = []
+        if self.session.mode == "kmeans":
+            parts.append("k-means: hard assignments, equal weights, one shared spherical variance")
+        coloring = self.view_state.coloring
+        if coloring == "uncertainty":
+            parts.append("shading: darker = more undecided (1 − max responsibility)")
+        elif coloring == "hard":
+            parts.append("hard view: colour of the most responsible component")
+        if self.view_state.add_points:
+            parts.append("click adds a point · shift-click removes one")
+        self._subtitle.text = "  ·  ".join(parts)
+        self._subtitle.visible = bool(parts)
+
+    # ------------------------------------------------------------------------------ events
+
+    def _on_session(self, *events):
+        self.refresh()
+
+    def _on_view_state(self, *events):
+        if any(e.name in ("coloring",) for e in events):
+            self.points.data.update(color=self._colors(self._resp()))
+        self._draw_outliers()
+        self._draw_subtitle()
+
+    def _on_means_edited(self, attr, old, new):
+        """A drag ended in the browser (or a test assigned the source): re-seed EM there.
+
+        PointDrawTool cannot be told "no add/delete" completely (Backspace deletes a selected
+        handle), so a change of row count is undone by redrawing the session's means.
+        """
+        if self._syncing:
+            return
+        k = self.session.mixture.n_components
+        x = np.asarray(new.get("x", []), dtype=float)
+        y = np.asarray(new.get("y", []), dtype=float)
+        if len(x) != k or len(y) != k or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            self._draw_mixture(self.session.mixture)
+            return
+        self.session.move_means(np.column_stack([x, y]))
+
+    def _on_tap(self, event):
+        if event.x is None or event.y is None:
+            return
+        shift = bool(event.modifiers and event.modifiers.get("shift"))
+        if self.view_state.add_points:
+            if shift:
+                i = self._nearest(event.x, event.y, radius=None)
+                if i is not None:
+                    self.session.remove_point(i)
+            else:
+                self.session.add_point((event.x, event.y))
+            return
+        self.view_state.pinned = self._nearest(event.x, event.y)
+
+    def _nearest(self, x, y, radius=0.03):
+        """Index of the data point nearest (x, y), measured in fractions of the visible ranges;
+        None when the nearest is farther than ``radius`` (or there are no points)."""
+        X = np.asarray(self.session.X, dtype=float)
+        if len(X) == 0:
+            return None
+        xr, yr = self.figure.x_range, self.figure.y_range
+        span = np.array([
+            (xr.end - xr.start) if xr.start is not None and xr.end is not None else np.ptp(X[:, 0]),
+            (yr.end - yr.start) if yr.start is not None and yr.end is not None else np.ptp(X[:, 1]),
+        ], dtype=float)
+        span = np.where(np.isfinite(span) & (np.abs(span) > 0), np.abs(span), 1.0)
+        d = np.hypot(*((X - (x, y)) / span).T)
+        i = int(np.argmin(d))
+        return i if radius is None or d[i] <= radius else None
