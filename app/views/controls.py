@@ -78,24 +78,24 @@ class Controls(pn.viewable.Viewer):
         super().__init__(**params)
         s = self.session
         button = dict(sizing_mode="stretch_width", height=44, stylesheets=[_BUTTON_CSS])
-        self.e_button = pn.widgets.Button(name="E-step", button_type="primary",
+        self.e_button = pn.widgets.Button(label="E-step", color="primary",
                                           description="Compute every point's responsibilities (key e)",
                                           **button)
-        self.m_button = pn.widgets.Button(name="M-step", button_type="primary",
+        self.m_button = pn.widgets.Button(label="M-step", color="primary",
                                           description="Re-estimate weights, means, covariances (key m)",
                                           **button)
-        self.step_button = pn.widgets.Button(name="Step", button_type="default",
+        self.step_button = pn.widgets.Button(label="Step", color="default",
                                              description="One whole iteration: E then M", **button)
-        self.play_button = pn.widgets.Toggle(name="▶ Play", button_type="success", **button)
-        self.run_button = pn.widgets.Button(name="Run to convergence", button_type="default",
+        self.play_button = pn.widgets.Toggle(label="▶ Play", color="success", **button)
+        self.run_button = pn.widgets.Button(label="Run to convergence", color="default",
                                             **button)
-        self.back_button = pn.widgets.Button(name="◀ Step back", button_type="default",
+        self.back_button = pn.widgets.Button(label="◀ Step back", color="default",
                                              description="Undo one half-step (key ←)", **button)
-        self.reset_button = pn.widgets.Button(name="Reset", button_type="default",
+        self.reset_button = pn.widgets.Button(label="Reset", color="default",
                                               description="Start again from init and seed (key r)",
                                               **button)
         self.break_button = pn.widgets.Button(
-            name="Break it", button_type="danger", sizing_mode="stretch_width", height=44,
+            label="Break it", color="danger", sizing_mode="stretch_width", height=44,
             stylesheets=[_BUTTON_CSS],
             description="Collapse demo: reg_covar 0 and a mean on an isolated point",
         )
@@ -109,38 +109,38 @@ class Controls(pn.viewable.Viewer):
         self.play_button.param.watch(self._on_play_toggle, "value")
 
         self.speed = pn.widgets.FloatSlider.from_param(
-            s.param.speed, name="Speed (half-steps per second)", step=0.5,
+            s.param.speed, label="Speed (half-steps per second)", step=0.5,
             sizing_mode="stretch_width")
         self.tol = pn.widgets.Select(
-            name="Convergence tol (mean log-likelihood change)",
+            label="Convergence tol (mean log-likelihood change)",
             options={"10⁻²": 1e-2, "10⁻³": 1e-3, "10⁻⁴": 1e-4, "10⁻⁵": 1e-5, "10⁻⁶": 1e-6},
             value=nearest_tol(s.tol), sizing_mode="stretch_width")
         self.tol.param.watch(lambda e: setattr(self.session, "tol", e.new), "value")
         self.k_slider = pn.widgets.IntSlider.from_param(
-            s.param.n_components, name="Components K", sizing_mode="stretch_width")
+            s.param.n_components, label="Components K", sizing_mode="stretch_width")
         self.reg_slider = pn.widgets.DiscreteSlider(
-            name="reg_covar (added to covariance diagonals)", options=REG_COVAR_OPTIONS,
+            label="reg_covar (added to covariance diagonals)", options=REG_COVAR_OPTIONS,
             value=nearest_reg_option(s.reg_covar), sizing_mode="stretch_width")
         self.reg_slider.param.watch(self._on_reg_slider, "value")
         self.covariance = pn.widgets.RadioButtonGroup.from_param(
-            s.param.covariance_type, name="Covariance", button_type="light",
+            s.param.covariance_type, label="Covariance", color="light",
             sizing_mode="stretch_width")
-        self.init = pn.widgets.Select.from_param(s.param.init, name="Init",
+        self.init = pn.widgets.Select.from_param(s.param.init, label="Init",
                                                  sizing_mode="stretch_width")
-        self.seed = pn.widgets.IntInput.from_param(s.param.seed, name="Seed",
+        self.seed = pn.widgets.IntInput.from_param(s.param.seed, label="Seed",
                                                    sizing_mode="stretch_width")
         self.mode = pn.widgets.RadioButtonGroup(
-            name="Mode", options={"EM (soft)": "em", "k-means (hard)": "kmeans"}, value=s.mode,
-            button_type="light", sizing_mode="stretch_width")
+            label="Mode", options={"EM (soft)": "em", "k-means (hard)": "kmeans"}, value=s.mode,
+            color="light", sizing_mode="stretch_width")
         self.mode.param.watch(lambda e: setattr(self.session, "mode", e.new), "value")
         self.coloring = pn.widgets.RadioButtonGroup(
-            name="Colour points by",
+            label="Colour points by",
             options={"Soft": "soft", "Hard": "hard", "Uncertainty": "uncertainty"},
-            value=self.view_state.coloring, button_type="light", sizing_mode="stretch_width")
+            value=self.view_state.coloring, color="light", sizing_mode="stretch_width")
         self.coloring.param.watch(lambda e: setattr(self.view_state, "coloring", e.new), "value")
         self.outliers = pn.widgets.Checkbox.from_param(
             self.view_state.param.show_outliers,
-            name="Flag outliers (outside every component's 99.7% ellipse)")
+            label="Flag outliers (outside every component's 99.7% ellipse)")
         self.keys = KeyboardShortcuts(width=0, height=0, margin=0)
         self.keys.param.watch(self._on_key, "presses")
 
@@ -196,7 +196,7 @@ class Controls(pn.viewable.Viewer):
         self.back_button.disabled = len(s.history) <= 1
         if self.play_button.value != s.playing:
             self.play_button.value = s.playing
-        self.play_button.name = "⏸ Pause" if s.playing else "▶ Play"
+        self.play_button.label = "⏸ Pause" if s.playing else "▶ Play"
         if self.mode.value != s.mode:
             self.mode.value = s.mode
         reg = nearest_reg_option(s.reg_covar)

@@ -23,13 +23,13 @@ class DataPanel(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         s = self.session
-        self.picker = pn.widgets.Select.from_param(s.param.dataset, name="Data set",
+        self.picker = pn.widgets.Select.from_param(s.param.dataset, label="Data set",
                                                    sizing_mode="stretch_width")
         self.note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10),
                                      styles={"font-size": "13px", "color": "#444"})
         self.add_points = pn.widgets.Toggle.from_param(
-            self.view_state.param.add_points, name="✚ Add points by clicking",
-            button_type="default", sizing_mode="stretch_width")
+            self.view_state.param.add_points, label="✚ Add points by clicking",
+            color="default", sizing_mode="stretch_width")
         self.upload = pn.widgets.FileInput(accept=".csv,.txt", multiple=False,
                                            sizing_mode="stretch_width")
         self.upload.param.watch(self._on_upload, "value")

@@ -44,13 +44,13 @@ class RestartsExplorer(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.n_restarts = pn.widgets.IntSlider(name="Restarts R", start=2, end=30, value=10,
+        self.n_restarts = pn.widgets.IntSlider(label="Restarts R", start=2, end=30, value=10,
                                                sizing_mode="stretch_width")
-        self.run_button = pn.widgets.Button(name="Run restarts", button_type="primary",
+        self.run_button = pn.widgets.Button(label="Run restarts", color="primary",
                                             sizing_mode="stretch_width", height=40)
         self.run_button.on_click(self._on_run)
-        self.picker = pn.widgets.Select(name="Restart", options={}, sizing_mode="stretch_width")
-        self.load_button = pn.widgets.Button(name="Load this restart", button_type="default",
+        self.picker = pn.widgets.Select(label="Restart", options={}, sizing_mode="stretch_width")
+        self.load_button = pn.widgets.Button(label="Load this restart", color="default",
                                              sizing_mode="stretch_width", disabled=True)
         self.load_button.on_click(self._on_load)
         self.summary = pn.pane.Markdown("Run EM from several seeds and compare where they end.",
@@ -159,12 +159,12 @@ class ModelSelection(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.k_max = pn.widgets.IntSlider(name="Up to K", start=2, end=15, value=10,
+        self.k_max = pn.widgets.IntSlider(label="Up to K", start=2, end=15, value=10,
                                           sizing_mode="stretch_width")
-        self.compute_button = pn.widgets.Button(name="Compute BIC / AIC", button_type="primary",
+        self.compute_button = pn.widgets.Button(label="Compute BIC / AIC", color="primary",
                                                 sizing_mode="stretch_width", height=40)
         self.compute_button.on_click(self._on_compute)
-        self.use_button = pn.widgets.Button(name="Use the best K", sizing_mode="stretch_width",
+        self.use_button = pn.widgets.Button(label="Use the best K", sizing_mode="stretch_width",
                                             disabled=True)
         self.use_button.on_click(self._on_use)
         self.summary = pn.pane.Markdown(
@@ -233,7 +233,7 @@ class ModelSelection(pn.viewable.Viewer):
         if best in by_k:
             self.best.data = dict(k=[best], bic=[by_k[best].bic], label=[f"K = {best}"])
             aic_best = min(rows, key=lambda r: r.aic).n_components
-            self.use_button.name = f"Use K = {best}"
+            self.use_button.label = f"Use K = {best}"
             self.use_button.disabled = False
             self.summary.object = (
                 f"**BIC is lowest at K = {best}**" + (

@@ -25,7 +25,7 @@ class ExportPanel(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        common = dict(embed=False, sizing_mode="stretch_width", button_type="default", height=40)
+        common = dict(embed=False, sizing_mode="stretch_width", color="default", height=40)
         self.png = pn.widgets.FileDownload(callback=self._png, filename="emlab.png",
                                            label="Figure (PNG)", **common)
         self.svg = pn.widgets.FileDownload(callback=self._svg, filename="emlab.svg",

@@ -41,7 +41,7 @@ class PointInspector(pn.viewable.Viewer):
         super().__init__(**params)
         self.table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_TABLE_CSS],
                                   margin=(0, 10))
-        self.unpin = pn.widgets.Button(name="Unpin", width=90, visible=False)
+        self.unpin = pn.widgets.Button(label="Unpin", width=90, visible=False)
         self.unpin.on_click(lambda e: setattr(self.view_state, "pinned", None))
         self.session.param.watch(self._on_change, ["version"])
         self.view_state.param.watch(self._on_change, ["pinned"])

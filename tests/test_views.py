@@ -1,0 +1,330 @@
+"""Views without a browser: act on the Bokeh sources and widgets as the browser would, then assert
+what the session and the sources hold (Bokeh fires on_change without a document)."""
+
+import numpy as np
+import pytest
+from bokeh.events import Tap
+
+from app import geometry
+from app.session import Session
+from app.views import Lab
+from app.views.controls import REG_COVAR_OPTIONS, nearest_reg_option
+from app.views.explore import group_optima
+from app.views.loglik import format_number
+from app.views.narration import markdown_with_math_to_html
+
+
+@pytest.fixture
+def lab():
+    return Lab(session=Session())
+
+
+def _finite_everywhere(source):
+    for name, column in source.data.items():
+        values = np.asarray(column)
+        if values.dtype.kind == "f":
+            assert np.all(np.isfinite(values)), f"{name} holds NaN/inf"
+        elif values.dtype == object:
+            for v in values:
+                if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                    assert np.all(np.isfinite(v)), f"{name} holds NaN/inf"
+
+
+# ---------------------------------------------------------------------------------- main plot
+
+
+def test_dragging_the_means_source_reseeds_the_session(lab):
+    """Assigning new handle positions (what a finished drag does) re-seeds EM at the drop points."""
+    s, plot = lab.session, lab.plot
+    s.e_step()
+    s.m_step()
+    assert len(s.history) == 3
+    dropped = np.array([[-5.0, -5.0], [0.0, 6.0], [5.0, 5.0]])
+    plot.means.data = dict(plot.means.data, x=list(dropped[:, 0]), y=list(dropped[:, 1]))
+    assert len(s.history) == 1 and s.phase == "E"
+    np.testing.assert_allclose(s.mixture.means, dropped)
+    np.testing.assert_allclose(np.column_stack([plot.means.data["x"], plot.means.data["y"]]),
+                               dropped)
+
+
+def test_adding_or_deleting_a_handle_is_undone(lab):
+    """A row added or deleted by PointDrawTool is reverted to the session's K means, no re-seed."""
+    s, plot = lab.session, lab.plot
+    s.e_step()
+    version, means = s.version, np.array(s.mixture.means)
+    data = dict(plot.means.data)
+    plot.means.data = {k: list(v)[:-1] for k, v in data.items()}
+    assert s.version == version
+    assert len(plot.means.data["x"]) == s.n_components
+    np.testing.assert_allclose(plot.means.data["x"], means[:, 0])
+
+
+def test_m_step_updates_the_ellipse_source(lab):
+    """After an M-step the ellipse source holds the new means, axes and angles (1σ and 2σ)."""
+    s, plot = lab.session, lab.plot
+    before = np.array(plot.ellipses.data["x"])
+    s.e_step()
+    s.m_step()
+    data = plot.ellipses.data
+    k = s.n_components
+    assert len(data["x"]) == 2 * k
+    assert not np.allclose(before, data["x"])
+    cov = s.mixture.full_covariances()
+    for row, (level, j) in enumerate(zip(data["level"], data["component"])):
+        n_std = 1.0 if level == "1σ" else 2.0
+        width, height, angle = geometry.ellipse_params(cov[j], n_std)
+        assert (data["x"][row], data["y"][row]) == pytest.approx(tuple(s.mixture.means[j]))
+        assert (data["width"][row], data["height"][row], data["angle"][row]) == pytest.approx(
+            (width[0], height[0], angle[0]))
+        assert data["weight"][row] == pytest.approx(s.mixture.weights[j])
+        assert data["xs"][row][0] == pytest.approx(
+            geometry.ellipse_outline(s.mixture.means[j], cov[j], n_std)[0][0])
+
+
+def test_e_step_recolours_the_points(lab):
+    """The E-step changes the point colours from the uniform blend to the new responsibilities."""
+    s, plot = lab.session, lab.plot
+    before = np.array(plot.points.data["color"])
+    assert len(set(before.tolist())) == 1  # nothing assigned yet: every point the same blend
+    s.e_step()
+    after = np.array(plot.points.data["color"])
+    expected = geometry.pack_rgba(geometry.blend(s.display_resp()), 0.85)
+    np.testing.assert_array_equal(after, expected)
+    np.testing.assert_allclose(plot.points.data["r0"], s.display_resp()[:, 0], atol=1e-6)
+
+
+def test_colouring_modes(lab):
+    """Hard view paints the argmax colour; uncertainty view the uncertainty ramp."""
+    s, plot, vs = lab.session, lab.plot, lab.view_state
+    s.e_step()
+    vs.coloring = "hard"
+    np.testing.assert_array_equal(
+        plot.points.data["color"], geometry.pack_rgba(geometry.hard_colors(s.display_resp()), 0.85))
+    vs.coloring = "uncertainty"
+    np.testing.assert_array_equal(
+        plot.points.data["color"],
+        geometry.pack_rgba(geometry.uncertainty_colors(s.display_resp()), 0.85))
+
+
+def test_outliers_flagged_when_asked(lab):
+    """The outlier ring source holds exactly the session's outliers, and only when switched on."""
+    s, plot = lab.session, lab.plot
+    s.run()
+    assert len(plot.outliers.data["x"]) == 0
+    lab.view_state.show_outliers = True
+    mask = s.outlier_mask()
+    np.testing.assert_allclose(plot.outliers.data["x"], s.X[mask, 0])
+
+
+def test_tap_pins_the_nearest_point_and_adds_in_add_mode(lab):
+    """A click pins the nearest point; in add mode it adds one, shift-click removes the nearest."""
+    s, plot = lab.session, lab.plot
+    x, y = s.X[7]
+    plot._on_tap(Tap(plot.figure, x=float(x), y=float(y), modifiers={"shift": False}))
+    assert lab.view_state.pinned == 7
+    assert "Point <b>#7</b>" in lab.inspector.table.object
+    n = len(s.X)
+    lab.view_state.add_points = True
+    plot._on_tap(Tap(plot.figure, x=100.0, y=100.0, modifiers={"shift": False}))
+    assert len(s.X) == n + 1 and tuple(s.X[-1]) == (100.0, 100.0)
+    plot._on_tap(Tap(plot.figure, x=99.0, y=99.0, modifiers={"shift": True}))
+    assert len(s.X) == n
+
+
+def test_collapse_is_highlighted_and_sources_stay_finite(lab):
+    """After "Break it" and stepping to a collapse, the ring marks the component and nothing is NaN."""
+    s, plot = lab.session, lab.plot
+    lab.controls.break_button.clicks += 1
+    for _ in range(30):
+        if s.collapse:
+            break
+        lab.controls.step_button.clicks += 1
+    assert s.collapse
+    k = s.collapse[0].component
+    assert plot.collapsed.data["label"] == [f"component {k + 1} collapsed"]
+    assert plot.collapsed.data["x"][0] == pytest.approx(s.mixture.means[k, 0])
+    red = [c for c, j in zip(plot.ellipses.data["color"], plot.ellipses.data["component"]) if j == k]
+    assert set(red) == {"#d00000"}
+    for source in (plot.points, plot.ellipses, plot.means, lab.loglik.curve):
+        _finite_everywhere(source)
+    assert lab.narration.banner.visible and "collapsed" in lab.narration.banner.object
+    assert "nan" not in lab.loglik.status.object.lower()
+    assert lab.controls.e_button.disabled and lab.controls.m_button.disabled
+
+
+# ---------------------------------------------------------------------------------- controls
+
+
+def test_buttons_follow_the_phase(lab):
+    """E-step is enabled only when an E-step is next, M-step only when an M-step is next."""
+    c, s = lab.controls, lab.session
+    assert not c.e_button.disabled and c.m_button.disabled and c.back_button.disabled
+    c.e_button.clicks += 1
+    assert s.phase == "M" and c.e_button.disabled and not c.m_button.disabled
+    c.m_button.clicks += 1
+    assert s.phase == "E" and s.iteration == 1 and not c.back_button.disabled
+    c.back_button.clicks += 1
+    assert s.phase == "M"
+    c.reset_button.clicks += 1
+    assert len(s.history) == 1
+
+
+def test_run_and_step_buttons(lab):
+    """Step takes a whole iteration; Run to convergence converges and then disables itself."""
+    c, s = lab.controls, lab.session
+    c.step_button.clicks += 1
+    assert s.iteration == 1 and s.phase == "E"
+    c.run_button.clicks += 1
+    assert s.converged and c.run_button.disabled
+
+
+def test_keyboard_shortcuts(lab):
+    """e, m, space, left arrow and r reach the session."""
+    c, s = lab.controls, lab.session
+
+    def press(key):
+        c.keys.key = key
+        c.keys.presses += 1
+
+    press("e")
+    assert s.phase == "M"
+    press("m")
+    assert s.iteration == 1 and s.phase == "E"
+    press("space")
+    assert s.phase == "M"
+    press("left")
+    assert s.phase == "E" and len(s.history) == 3
+    press("r")
+    assert len(s.history) == 1
+
+
+def test_reg_covar_slider_has_zero_and_log_stops(lab):
+    """The slider goes from 0 through 1e-10 .. 1e-1; "Break it" moves it to 0."""
+    c, s = lab.controls, lab.session
+    assert list(REG_COVAR_OPTIONS.values())[:3] == [0.0, 1e-10, 1e-9]
+    c.reg_slider.value = 1e-3
+    assert s.reg_covar == 1e-3
+    c.break_button.clicks += 1
+    assert s.reg_covar == 0 and c.reg_slider.value == 0
+    assert nearest_reg_option(3e-4) == 1e-4 and nearest_reg_option(0) == 0
+
+
+def test_play_ticks_half_steps_and_stops(lab):
+    """Play starts the session playing; each tick takes one half-step; Pause stops it."""
+    c, s = lab.controls, lab.session
+    c.play_button.value = True
+    assert s.playing and c.play_button.label == "⏸ Pause"
+    c._on_tick()
+    c._on_tick()
+    assert s.iteration == 1 and s.phase == "E"
+    c.play_button.value = False
+    assert not s.playing and c.play_button.label == "▶ Play"
+    c._stop_timer()
+
+
+def test_mode_toggle_switches_to_kmeans(lab):
+    """The k-means toggle sets the session mode; the plot subtitle says what changed."""
+    lab.controls.mode.value = "kmeans"
+    assert lab.session.mode == "kmeans"
+    assert "k-means" in lab.plot._subtitle.text
+    lab.session.step()
+    assert set(np.unique(lab.session.display_resp())) <= {0.0, 1.0}
+
+
+# ---------------------------------------------------------------------------------- trace, text
+
+
+def test_loglik_plot_gains_one_point_per_half_step(lab):
+    """E-steps and M-steps land in their own sources; the status line shows the numbers."""
+    s, ll = lab.session, lab.loglik
+    assert len(ll.start_point.data["step"]) == 1 and len(ll.e_points.data["step"]) == 0
+    s.e_step()
+    assert len(ll.e_points.data["step"]) == 1
+    s.m_step()
+    assert len(ll.m_points.data["step"]) == 1 and len(ll.curve.data["step"]) == 3
+    assert 'data-iteration="1"' in ll.status.object and 'data-phase="E"' in ll.status.object
+    s.run()
+    assert len(ll.converged_point.data["step"]) == 1 and ll._converged_span.visible
+    assert "converged" in ll.status.object
+
+
+def test_format_number_never_prints_nan():
+    """NaN and infinities are shown as symbols, never as "nan"/"inf"."""
+    assert format_number(float("nan")) == "—"
+    assert format_number(float("inf")) == "+∞"
+    assert format_number(-1234.5, 1) == "−1,234.5"
+
+
+def test_narration_keeps_equations_for_katex():
+    """Markdown is rendered but the LaTeX between $$ is left intact (escaped) for KaTeX."""
+    out = markdown_with_math_to_html(r"**Next.** a_b_c $$\frac{x_i}{y_j} < 1$$ and $\mu_k$")
+    assert "<strong>Next.</strong>" in out
+    assert r"$$\frac{x_i}{y_j} &lt; 1$$" in out and r"$\mu_k$" in out
+
+
+def test_narration_panel_shows_session_text(lab):
+    """The narration pane holds the session's narration; messages appear when the session has one."""
+    s = lab.session
+    s.m_step()  # refused: an E-step is next
+    assert lab.narration.message.visible and lab.narration.message.object == s.message
+    s.e_step()
+    assert "E-step" in lab.narration.text.object or "e-step" in lab.narration.text.object.lower()
+
+
+# ---------------------------------------------------------------------------------- explorers
+
+
+def test_restarts_explorer_shows_and_loads_restarts(lab):
+    """Running R restarts fills the strip; loading one replays it to convergence."""
+    r = lab.restarts
+    r.n_restarts.value = 4
+    r.run_button.clicks += 1
+    assert len(r.source.data["value"]) == 4
+    assert "4 restarts ended in" in r.summary.object
+    r.source.selected.indices = [2]
+    assert r.picker.value == 2
+    r.load_button.clicks += 1
+    assert lab.session.seed == lab.session.restarts[2].seed and lab.session.converged
+
+
+def test_group_optima():
+    """Values within tolerance share a group; the best group is 0."""
+    assert group_optima([-2.0, -1.0, -1.0000001, -3.0]).tolist() == [1, 0, 0, 2]
+
+
+def test_model_selection_marks_best_k(lab):
+    """BIC/AIC for K = 1..k_max; the star sits on the session's best K; the button applies it."""
+    m = lab.model_selection
+    m.k_max.value = 4
+    m.compute_button.clicks += 1
+    assert m.source.data["k"] == [1, 2, 3, 4]
+    best = lab.session.best_k
+    assert m.best.data["k"] == [best]
+    m.use_button.clicks += 1
+    assert lab.session.n_components == best
+
+
+def test_inspector_table_is_bayes_rule(lab):
+    """The pinned table lists one row per component and the responsibilities shown."""
+    s = lab.session
+    s.e_step()
+    lab.view_state.pinned = 3
+    html = lab.inspector.table.object
+    assert html.count("<tr") == s.n_components + 1
+    assert f"{s.display_resp()[3].max():.3f}" in html
+    lab.view_state.pinned = None
+    assert "click" in lab.inspector.table.object
+
+
+# ---------------------------------------------------------------------------------- export
+
+
+def test_export_callbacks_produce_files(lab):
+    """PNG, SVG, JSON and CSV downloads produce non-empty files of the right kind."""
+    s, e = lab.session, lab.export
+    s.e_step()
+    assert e._png().getvalue()[:4] == b"\x89PNG"
+    assert b"<svg" in e._svg().getvalue()
+    assert '"n_components": 3' in e._json().getvalue()
+    assert e._csv().getvalue().count("\n") == len(s.X) + 1
+    assert e.png.filename.endswith(".png") and "it1" in e.png.filename
