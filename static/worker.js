@@ -1,0 +1,109 @@
+// EM Lab's Pyodide worker. A Jinja template rendered by build.py (variables: config, code).
+//
+// Differs from Panel's stock worker (panel/_templates/pyodide_worker.js) in three ways:
+// - Every file comes from the site itself (or, with --cdn, the runtime from jsDelivr): Pyodide,
+//   then ONE loadPackage of names from the site's pyodide-lock.json, each wheel sha256-checked.
+//   No micropip, no dependency resolution at run time.
+// - Browser->Python patches are applied synchronously, in arrival order. The stock worker stored
+//   each patch in a Python global and applied it in an un-awaited runPythonAsync (which starts on a
+//   later task), so two messages back to back both applied the second patch: clicks were doubled
+//   or lost. Here a Python function is built once and called with the patch as its argument.
+// - It reports progress in stages (runtime, packages, app) and the time each took.
+
+const CONFIG = {{ config }};
+const absolute = (path) => new URL(path, self.location.href).href;
+const t0 = performance.now();
+const timings = {};
+
+function progress(stage, detail) {
+  self.postMessage({type: "progress", stage: stage, detail: detail});
+}
+
+function mark(name) {
+  timings[name] = Math.round(performance.now() - t0);
+}
+
+function sendPatch(patch, buffers, msg_id) {
+  self.postMessage({type: "patch", patch: patch, buffers: buffers});
+}
+
+let applyPatch = null;   // Python: apply one JSON patch from the browser to the document
+let linkDocument = null; // Python: start sending document changes to the browser
+
+async function startApplication() {
+  progress("runtime", "Starting Python (Pyodide)");
+  importScripts(absolute(CONFIG.indexURL + "pyodide.js"));
+  const options = {
+    indexURL: absolute(CONFIG.indexURL),
+    // Panel computes its resource URLs from PANEL_CDN_ROOT when it is imported.
+    env: {PANEL_CDN_ROOT: absolute(CONFIG.panelRoot)},
+  };
+  if (CONFIG.lockFileURL) {
+    options.lockFileURL = absolute(CONFIG.lockFileURL);
+  }
+  self.pyodide = await loadPyodide(options);
+  mark("runtime");
+
+  progress("packages", "Loading numpy, Bokeh and Panel");
+  const loadOptions = {
+    checkIntegrity: true,
+    messageCallback: (message) => progress("packages", message),
+    errorCallback: (message) => console.error(message),
+  };
+  await self.pyodide.loadPackage(CONFIG.packages, loadOptions);
+  if (CONFIG.wheels.length) {
+    await self.pyodide.loadPackage(CONFIG.wheels.map(absolute), loadOptions);
+  }
+  mark("packages");
+
+  progress("app", "Importing Panel");
+  // Panel 1.9 reads pyodide.ffi.jsnull (new in Pyodide 0.28); on 0.27 JS null already arrives
+  // as None, so any sentinel that nothing equals is correct.
+  self.pyodide.runPython(`
+import pyodide.ffi
+if not hasattr(pyodide.ffi, "jsnull"):
+    pyodide.ffi.jsnull = object()
+import panel.io.pyodide
+`);
+  mark("imports");
+  progress("app", "Building the lab");
+  self.pyodide.globals.set("sendPatch", sendPatch);
+  const [docs_json, render_items, root_ids] = await self.pyodide.runPythonAsync(`{{ code }}`);
+  [applyPatch, linkDocument] = self.pyodide.runPython(`
+from panel.io.pyodide import _convert_json_patch, _link_docs_worker
+from panel.io.state import state
+
+def _emlab_apply_patch(patch):
+    state.curdoc.apply_json_patch(_convert_json_patch(patch), setter="js")
+
+def _emlab_link_document():
+    _link_docs_worker(state.curdoc, sendPatch, setter="js")
+
+(_emlab_apply_patch, _emlab_link_document)
+`).toJs();
+  mark("app");
+  self.postMessage({
+    type: "render", docs_json: docs_json, render_items: render_items, root_ids: root_ids,
+    timings: timings,
+  });
+}
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  if (msg.type === "rendered") {
+    linkDocument();
+  } else if (msg.type === "patch") {
+    try {
+      applyPatch(msg.patch);
+    } finally {
+      // Tell the page it may send the next (coalesced) change.
+      self.postMessage({type: "idle"});
+    }
+  }
+};
+
+startApplication().catch((error) => {
+  const lines = `${error}`.trim().split("\n");
+  console.error(`${error}`);
+  self.postMessage({type: "error", msg: lines[lines.length - 1]});
+});
