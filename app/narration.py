@@ -286,7 +286,8 @@ def redo_m_step(reg_covar, still_collapsed):
 
 def break_it_started(k, data_name):
     return (f"Break it: data '{data_name}', reg_covar = 0, and {_name(k - 1)} starts on the isolated "
-            f"point. Step (or press Play) and watch its ellipse shrink onto that point.")
+            f"point. Press E-step (it takes that point to itself), then M-step, and watch its "
+            f"ellipse shrink onto the point.")
 
 
 # --------------------------------------------------------------------------------------------------

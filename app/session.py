@@ -87,12 +87,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import param
 
-from app import em, narration
-
-try:  # app/data.py is written alongside this module; until it lands a tiny fallback stands in.
-    from app import data as _data
-except ImportError:  # pragma: no cover - removed once app/data.py is in the tree
-    _data = None
+from app import data, em, narration
 
 CUSTOM = "(your data)"
 """Name of the picker entry that holds the last uploaded or edited data set."""
@@ -171,38 +166,13 @@ class ModelRow:
 
 
 # --------------------------------------------------------------------------------------------------
-# Data access (app.data once it lands; a tiny generator until then)
+# Data sets for the picker
 # --------------------------------------------------------------------------------------------------
-def _fallback_sets():
-    rng = np.random.default_rng(0)
-    blobs = np.concatenate([rng.normal(c, s, size=(100, 2))
-                            for c, s in (((-4, 0), 0.8), ((0, 3), 1.0), ((4, -1), 0.6))])
-    tight = rng.normal((0, 0), 0.5, size=(60, 2))
-    collapse = np.concatenate([tight, [[6.0, 6.0]]])
-    return {
-        "blobs": (blobs, ("x", "y"), 3, "Three round blobs: EM finds them from almost any start."),
-        "collapse demo": (collapse, ("x", "y"), 2,
-                          "A tight cluster and one isolated point: a component can lock onto it."),
-    }
-
-
-def dataset_names():
-    """Names for the data set picker (the shipped sets, then ``CUSTOM``)."""
-    names = list(_data.names()) if _data is not None else list(_fallback_sets())
-    return names + [CUSTOM]
-
-
-def _load(name):
-    """(X, columns, suggested_k, note) of a shipped set; raises ValueError with a message."""
-    if _data is not None:
-        ds = _data.load(name)
-        columns = tuple(getattr(ds, "columns", ("x", "y")))[:2]
-        return (np.asarray(ds.X, dtype=float), columns, getattr(ds, "suggested_k", None),
-                getattr(ds, "note", ""))
-    sets = _fallback_sets()
-    if name not in sets:
-        raise ValueError(f"No data set called {name!r}; pick one of {sorted(sets)}.")
-    return sets[name]
+def dataset_choices():
+    """Picker entries, title -> name: the shipped sets in the data module's order, then ``CUSTOM``."""
+    choices = {title: name for name, title in data.titles().items()}
+    choices["Your data (upload, or edit points)"] = CUSTOM
+    return choices
 
 
 def _collapse_demo_name(names):
@@ -213,23 +183,20 @@ def _collapse_demo_name(names):
 
 
 def _default_dataset(names):
-    for name in names:
-        if "blob" in name.lower() and "aniso" not in name.lower():
-            return name
-    return names[0]
+    return "blobs" if "blobs" in names else names[0]
 
 
 # --------------------------------------------------------------------------------------------------
 # The session
 # --------------------------------------------------------------------------------------------------
-_NAMES = dataset_names()
+_CHOICES = dataset_choices()
 
 
 class Session(param.Parameterized):
     """An EM run on one data set: settings, state, history and the actions a learner takes."""
 
     # ---- settings ---------------------------------------------------------------------------------
-    dataset = param.Selector(default=_default_dataset(_NAMES), objects=_NAMES,
+    dataset = param.Selector(default=_default_dataset(list(_CHOICES.values())), objects=_CHOICES,
                              doc="The data set EM runs on; changing it resets EM.")
     n_components = param.Integer(default=3, bounds=(1, MAX_COMPONENTS),
                                  doc="K, the number of mixture components; changing it resets EM.")
@@ -256,6 +223,10 @@ class Session(param.Parameterized):
     data_name = param.String(default="", constant=True, doc="Name of the loaded data.")
     columns = param.Tuple(default=("x", "y"), length=2, constant=True, doc="Axis labels of X.")
     data_note = param.String(default="", constant=True, doc="Teaching note of the data set.")
+    data_source = param.String(default="", constant=True,
+                               doc="Provenance, citation and licence of the data set.")
+    data_hints = param.Dict(default={}, constant=True,
+                            doc="Set-specific facts for lessons (e.g. the collapse demo's isolated point).")
     n_distinct = param.Integer(default=0, bounds=(0, None), constant=True,
                                doc="Number of distinct points in X.")
     mixture = param.ClassSelector(class_=em.Mixture, default=None, allow_None=True, constant=True,
@@ -288,7 +259,7 @@ class Session(param.Parameterized):
     def __init__(self, X=None, **params):
         super().__init__(**params)
         self._quiet = False        # True while an action sets settings itself (no reset cascade)
-        self._custom = None        # (X, name, columns, note) of the last user data
+        self._custom = None        # the last user Dataset (upload or edited points)
         self._cache = {}           # display values of the current half-step
         self._next_resp = None     # (mixture, resp, ll): the E-step already computed by the M-step
         self._records = []         # the history while an action runs (see _push)
@@ -297,7 +268,7 @@ class Session(param.Parameterized):
         self._origin = ""          # narration of how the current start was chosen
         self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
         if X is not None:
-            self.set_data(X, name="custom")
+            self.set_data(X, name="your data")
         else:
             self.load_dataset(self.dataset)
 
@@ -350,13 +321,12 @@ class Session(param.Parameterized):
         if name == CUSTOM:
             if self._custom is None:
                 return self._refuse_dataset(narration.no_custom_data())
-            X, dname, columns, note = self._custom
-            return self._install_data(X, dname, columns, note, suggested_k=None, dataset=CUSTOM)
+            return self._install(self._custom, dataset=CUSTOM)
         try:
-            X, columns, suggested_k, note = _load(name)
-        except (ValueError, OSError, KeyError) as exc:
+            ds = data.load(name)
+        except (ValueError, OSError) as exc:          # data.DataError is a ValueError
             return self._refuse_dataset(str(exc))
-        return self._install_data(X, name, columns, note, suggested_k, dataset=name)
+        return self._install(ds, dataset=name)
 
     def _refuse_dataset(self, message):
         """Keep the loaded data, put the picker back on it, and say why."""
@@ -369,20 +339,25 @@ class Session(param.Parameterized):
         return False
 
     def set_data(self, X, name="your data", columns=("x", "y"), note=""):
-        """Use user data (e.g. a parsed CSV) as the ``CUSTOM`` set; resets EM. False if refused."""
+        """Use user data as the ``CUSTOM`` set; resets EM.  False (and a message) if refused."""
         try:
             X = self._validate_X(X)
         except ValueError as exc:
             self._publish(message=str(exc))
             return False
-        columns = tuple(str(c) for c in columns)[:2]
-        self._custom = (X, str(name), columns, str(note))
-        return self._install_data(X, str(name), columns, str(note), None, dataset=CUSTOM)
+        columns = (tuple(str(c) for c in columns) + ("x", "y"))[:2]
+        return self.use_dataset(data.Dataset(X=X, name=str(name), columns=columns, note=str(note),
+                                             n_rows=len(X)))
 
     def use_dataset(self, ds):
         """Use an ``app.data.Dataset`` (e.g. from ``app.data.parse_csv``) as the ``CUSTOM`` set."""
-        return self.set_data(ds.X, name=getattr(ds, "name", "your data"),
-                             columns=getattr(ds, "columns", ("x", "y")), note=getattr(ds, "note", ""))
+        try:
+            self._validate_X(ds.X)
+        except ValueError as exc:
+            self._publish(message=str(exc))
+            return False
+        self._custom = ds
+        return self._install(ds, dataset=CUSTOM)
 
     def add_point(self, xy):
         """Add one point at ``xy`` (the data becomes ``CUSTOM``); resets EM."""
@@ -423,23 +398,25 @@ class Session(param.Parameterized):
             raise ValueError(narration.bad_data("it contains NaN or infinite values"))
         return X
 
-    def _install_data(self, X, name, columns, note, suggested_k, dataset):
-        X = np.array(X, dtype=float)
+    def _install(self, ds, dataset):
+        """Make ``ds`` (an ``app.data.Dataset``) the data, apply its suggested K, and reset EM."""
+        X = np.array(ds.X, dtype=float)
         X.setflags(write=False)
-        n_distinct = len(np.unique(X, axis=0))
-        K = self.n_components if suggested_k is None else int(suggested_k)
-        K = int(min(max(K, 1), MAX_COMPONENTS))
+        K = self.n_components if ds.suggested_k is None else int(ds.suggested_k)
         self._quiet = True
         try:
-            self.param.update(dataset=dataset, n_components=K)
+            self.param.update(dataset=dataset, n_components=int(min(max(K, 1), MAX_COMPONENTS)))
         finally:
             self._quiet = False
         self._loaded_dataset = dataset
         with param.edit_constant(self):
-            self.param.update(X=X, data_name=name, columns=tuple(columns) + ("x", "y")[len(columns):],
-                              data_note=note, n_distinct=n_distinct, restarts=(),
-                              model_selection=(), best_k=None)
+            self.param.update(X=X, data_name=ds.title or ds.name, columns=tuple(ds.columns),
+                              data_note=ds.note, data_source=ds.source, data_hints=dict(ds.hints),
+                              n_distinct=data.n_distinct(X), restarts=(), model_selection=(),
+                              best_k=None)
         self.reset()
+        if ds.messages:                                  # what the loader repaired or noticed
+            self._publish(message=" ".join([*ds.messages, self.message]).strip())
         return True
 
     # ==============================================================================================
@@ -887,8 +864,11 @@ class Session(param.Parameterized):
                 self.n_components = K
             finally:
                 self._quiet = False
-        # The isolated point is the one farthest from its nearest neighbour.
-        lonely = int(np.argmax(_nearest_neighbour_distance(X)))
+        hint = self.data_hints.get("isolated_point")
+        if hint is not None:        # the data set says where its lone point is
+            lonely = int(np.argmin(np.sum((X - np.asarray(hint, dtype=float)) ** 2, axis=1)))
+        else:                       # the point farthest from its nearest neighbour
+            lonely = int(np.argmax(_nearest_neighbour_distance(X)))
         rng = np.random.default_rng(self.seed)
         others = np.delete(np.arange(len(X)), lonely)
         picks = rng.choice(others, size=K - 1, replace=False) if len(others) >= K - 1 else others

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app import em, narration
+from app import data, em, narration
 from app.session import CUSTOM, HalfStep, Session
 
 
@@ -370,9 +370,32 @@ def test_changing_the_dataset_resets_cleanly():
     s.run()
     other = next(n for n in s.param.dataset.objects if n not in (s.dataset, CUSTOM))
     s.dataset = other
-    assert s.data_name == other and len(s.history) == 1 and s.phase == "E"
+    assert s.data_name == data.titles()[other] and len(s.history) == 1 and s.phase == "E"
     assert s.resp.shape == (len(s.X), s.n_components)
     assert all_finite(s)
+
+
+@pytest.mark.parametrize("name", data.names())
+def test_every_shipped_dataset_loads_with_its_suggested_k_and_runs(name):
+    """Each shipped set loads with its suggested K and note, and EM runs on it with finite numbers."""
+    s = Session(dataset=name)
+    ds = data.load(name)
+    assert np.array_equal(s.X, ds.X) and s.columns == ds.columns
+    assert s.n_components == ds.suggested_k and s.data_note == ds.note
+    s.run(max_iter=30)
+    assert all_finite(s)
+
+
+def test_use_dataset_shows_what_the_loader_repaired(session):
+    """A parsed CSV becomes the CUSTOM set and the loader's notes become the message."""
+    ds = data.parse_csv("a,b\n1,2\n1,2\n3,4\n5,7\n", name="mine.csv")
+    assert session.use_dataset(ds) is True
+    assert session.dataset == CUSTOM and session.data_name == "mine.csv"
+    assert session.n_distinct == 3 and len(session.X) == 4
+    assert all(m in session.message for m in ds.messages)
+    session.dataset = data.names()[0]
+    session.dataset = CUSTOM                            # picking it again restores the upload
+    assert session.data_name == "mine.csv" and len(session.X) == 4
 
 
 def test_unknown_dataset_is_refused_and_keeps_the_data(session):
@@ -451,6 +474,7 @@ def test_break_it_reaches_a_collapse_with_a_banner():
     s.break_it()
     assert s.reg_covar == 0.0 and s.mode == "em" and len(s.history) == 1
     assert "collapse" in s.data_name.lower()
+    assert np.allclose(s.mixture.means[0], s.data_hints["isolated_point"])
     assert run_to_collapse(s, 50)
     event = s.collapse[0]
     banner = s.collapse_banner
