@@ -77,7 +77,7 @@ ones that can be refused return False and say why in ``message``):
 Display helpers (cheap, pure, cached per half-step; nothing NaN or infinite):
     display_resp(), labels(), uncertainty(), outlier_mask(), point_info(i), trace(),
     current_log_likelihood(), current_lower_bound(), current_inertia(), can_e_step, can_m_step,
-    n_optima (distinct local optima among the restarts).
+    n_optima and restart_optima() (distinct local optima among the restarts; 0 = best).
 """
 
 from __future__ import annotations
@@ -887,7 +887,8 @@ class Session(param.Parameterized):
         for i in range(n):
             seed = (self.seed + i) % 2**31
             results.append(self._silent_run(seed, max_iter))
-        n_optima = len(_distinct(results, len(self.X), self.mode))
+        ids = _optimum_ids(results, len(self.X), self.mode, self.tol)
+        n_optima = int(ids.max()) + 1
         self._publish(restarts=tuple(results), message=narration.restarts_done(results, n_optima))
         return True
 
@@ -909,8 +910,17 @@ class Session(param.Parameterized):
 
     @property
     def n_optima(self):
-        """Number of distinct final values among the restarts (distinct local optima)."""
-        return len(_distinct(self.restarts, len(self.X), self.mode))
+        """Number of distinct local optima among the restarts (0 before any are run)."""
+        return int(self.restart_optima().max()) + 1 if self.restarts else 0
+
+    def restart_optima(self):
+        """Optimum of each restart as an int array (0 = the best optimum, 1 = the next, ...).
+
+        EM stops within ``tol`` of an optimum, so restarts whose final log-likelihoods per point
+        differ by less than 10 * tol are counted as the same optimum (k-means: equal inertia to
+        1e-6 relative).
+        """
+        return _optimum_ids(self.restarts, len(self.X), self.mode, self.tol)
 
     def load_restart(self, i):
         """Replay restart ``i`` (its seed, run to convergence) so its whole path is in the history."""
@@ -966,14 +976,21 @@ def _nearest_neighbour_distance(X):
     return out
 
 
-def _distinct(restarts, n_points, mode):
-    """Group restarts whose final values agree (per point, to 1e-4) into distinct optima."""
-    values = sorted((r.inertia / n_points if mode == "kmeans" and r.inertia is not None
-                     else -r.log_likelihood / n_points) for r in restarts)
-    groups = []
-    for v in values:
-        if not groups or abs(v - groups[-1][-1]) > 1e-4 * max(1.0, abs(v)):
-            groups.append([v])
-        else:
-            groups[-1].append(v)
-    return groups
+def _optimum_ids(restarts, n_points, mode, tol):
+    """Group restarts by final value (see ``Session.restart_optima``); 0 is the best group."""
+    if not restarts:
+        return np.zeros(0, dtype=int)
+    if mode == "kmeans":
+        badness = np.array([r.inertia for r in restarts], dtype=float) / n_points
+    else:
+        badness = -np.array([r.log_likelihood for r in restarts], dtype=float) / n_points
+    order = np.argsort(badness, kind="stable")
+    ids = np.empty(len(restarts), dtype=int)
+    group, first = 0, badness[order[0]]
+    for i in order:
+        gap = badness[i] - first
+        limit = 1e-6 * max(abs(first), 1e-12) if mode == "kmeans" else max(10 * tol, 1e-9)
+        if gap > limit:             # a new, worse optimum starts here
+            group, first = group + 1, badness[i]
+        ids[i] = group
+    return ids

@@ -606,10 +606,29 @@ def test_restarts_give_a_distribution_of_final_log_likelihoods():
     assert len(s.restarts) == 8
     assert [r.seed for r in s.restarts] == list(range(8))
     assert all(r.converged and np.isfinite(r.log_likelihood) for r in s.restarts)
-    values = sorted({round(r.log_likelihood / len(s.X), 4) for r in s.restarts})
-    assert s.n_optima == len(values) >= 2
+    ids = s.restart_optima()
+    per_point = np.array([r.log_likelihood for r in s.restarts]) / len(s.X)
+    assert s.n_optima == ids.max() + 1 >= 2
+    assert per_point[ids == 0].min() > per_point[ids > 0].max()     # optimum 0 is the best
+    for k in range(s.n_optima):                                     # one optimum = one value
+        assert np.ptp(per_point[ids == k]) <= 10 * s.tol
     assert f"{s.n_optima} distinct optima" in s.message
     assert len(s.history) == 1                         # restarts leave the session as it was
+
+
+def test_the_local_optima_set_finds_its_bad_optimum_from_the_bad_seed():
+    """On the local-optima set the restarts find two optima, and the hinted bad seed is worse."""
+    s = Session(dataset="local_optima")
+    hints = s.data_hints
+    s.init = hints["init"]
+    s.run_restarts(20)
+    assert s.n_optima >= 2
+    s.seed = hints["bad_seed"]
+    s.run()
+    bad = s.current_log_likelihood()
+    s.seed = hints["good_seed"]
+    s.run()
+    assert s.current_log_likelihood() > bad + 10
 
 
 def test_load_restart_replays_its_whole_path():
