@@ -1,5 +1,7 @@
 """Tests of the EM session (app/session.py) and its narration: construct, act, assert."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -726,3 +728,103 @@ def test_large_data_keeps_only_a_few_responsibility_arrays():
     s.run(max_iter=15)
     kept = sum(r is not None for r in s._resps)
     assert len(s.history) >= 20 and kept <= Session._KEEP_RESP
+
+
+# --------------------------------------------------------------------------------------------------
+# Any sequence of user actions keeps the session consistent (Hypothesis state machine)
+# --------------------------------------------------------------------------------------------------
+from hypothesis import settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule  # noqa: E402
+
+
+class SessionMachine(RuleBasedStateMachine):
+    """A learner pressing buttons in any order, on small data so each example is quick."""
+
+    def __init__(self):
+        super().__init__()
+        self.s = Session(X=tight_and_lonely(), n_components=2)
+        self.version = self.s.version
+
+    @rule()
+    def e_step(self):
+        self.s.e_step()
+
+    @rule()
+    def m_step(self):
+        self.s.m_step()
+
+    @rule()
+    def step(self):
+        self.s.step()
+
+    @rule()
+    def back(self):
+        self.s.back()
+
+    @rule()
+    def run(self):
+        self.s.run(max_iter=20)
+
+    @rule()
+    def tick(self):
+        self.s.play()
+        self.s.tick()
+
+    @rule(k=st.integers(1, 15))
+    def set_k(self, k):
+        self.s.n_components = k
+
+    @rule(reg=st.sampled_from([0.0, 1e-9, 1e-6, 1e-3, 0.5]))
+    def set_reg_covar(self, reg):
+        self.s.reg_covar = reg
+
+    @rule(kind=st.sampled_from(["full", "tied", "diag", "spherical"]))
+    def set_covariance_type(self, kind):
+        self.s.covariance_type = kind
+
+    @rule(mode=st.sampled_from(["em", "kmeans"]))
+    def set_mode(self, mode):
+        self.s.mode = mode
+
+    @rule(init=st.sampled_from(["k-means++", "random", "random_from_data", "kmeans"]),
+          seed=st.integers(0, 5))
+    def set_start(self, init, seed):
+        self.s.param.update(init=init, seed=seed)
+
+    @rule(xy=st.tuples(st.floats(-10, 10), st.floats(-10, 10)))
+    def add_point(self, xy):
+        self.s.add_point(xy)
+
+    @rule(i=st.integers(0, 60))
+    def remove_point(self, i):
+        self.s.remove_point(i)
+
+    @rule(data=st.data())
+    def move_means(self, data):
+        K = self.s.n_components
+        coords = data.draw(st.lists(st.floats(-10, 10), min_size=2 * K, max_size=2 * K))
+        self.s.move_means(np.reshape(coords, (K, 2)))
+
+    @rule()
+    def break_it(self):
+        self.s.break_it()
+
+    @invariant()
+    def consistent(self):
+        s = self.s
+        assert s.version >= self.version               # never goes back: views rely on it
+        self.version = s.version
+        last = s.history[-1]
+        assert s.history[0].kind == "init" and s.mixture is last.mixture
+        assert s.phase == ("M" if last.kind == "E" else "E")
+        assert 1 <= s.n_components <= s.n_distinct
+        assert s.mixture.n_components == s.n_components
+        assert s.resp.shape == (len(s.X), s.n_components)
+        assert np.allclose(s.resp.sum(axis=1), 1.0)
+        assert all_finite(s)
+
+
+TestSessionMachine = SessionMachine.TestCase
+TestSessionMachine.settings = settings(max_examples=int(os.environ.get('SESSION_EXAMPLES', 25)),
+                                       stateful_step_count=20, deadline=None)
