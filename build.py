@@ -68,6 +68,10 @@ PURE_WHEELS = {
                      ["pyodide_http"]),
     "typing-extensions": ("4.12.2", "04e5ca0351e0f3f85c6853954072df659d0d13fac324d0072316b67d7794700d",
                           ["typing_extensions"]),
+    # Panel's HTML sanitizer in the browser (app.runtime.prepare_browser): nh3 has no build here.
+    "bleach": ("6.2.0", "117d9c6097a7c3d22fd578fcd8d35ff1e125df6736f554da4e432fdd63f31e5e", ["bleach"]),
+    "webencodings": ("0.5.1", "a0af1213f3c2226497a97e2b3aa01a7e4bee4f403f95be16fc9acd2947514a78",
+                     ["webencodings"]),
     # Panel's Markdown pane (the lab's narration) renders with markdown-it and imports markdown.
     "markdown": ("3.8", "794a929b79c5af141ef5ab0f2f642d0f7b1872981250230e72682346f7cc90dc", ["markdown"]),
     "markdown-it-py": ("3.0.0", "355216845c60bd96232cd8d8c40e8f9765cc86f46880e43a8fd22dc1a1a8cab1",
@@ -93,13 +97,13 @@ SDIST_WHEELS = {
 STRIP = {
     "bokeh": (("bokeh/server/static/", "bokeh/sphinxext/"), ("tornado",)),
     "panel": (("panel/dist/", "panel/tests/", "panel/package-lock.json"),
-              ("tornado", "nh3", "panel-material-ui", "pandas", "bleach", "requests", "narwhals")),
+              ("tornado", "nh3", "panel-material-ui", "pandas", "requests", "narwhals")),
 }
 
 # Packages loaded at start-up, by their pyodide-lock.json names (dependencies come with them).
 STARTUP = ["numpy", "packaging", "markupsafe", "pyyaml", "jinja2", "param", "pyviz-comms", "bokeh",
            "typing-extensions", "tqdm", "pyodide-http", "markdown", "mdurl", "markdown-it-py",
-           "mdit-py-plugins", "uc-micro-py", "linkify-it-py", "panel", "emlab"]
+           "mdit-py-plugins", "uc-micro-py", "linkify-it-py", "webencodings", "bleach", "panel", "emlab"]
 # Shipped but loaded only when asked for (app.runtime.load_packages): matplotlib for export.
 ON_DEMAND = ["matplotlib"]
 
@@ -375,6 +379,8 @@ def site_lock(lock: dict, compiled: dict[str, Path], pure: dict[str, tuple[Path,
         depends = []
         if key == "jinja2":
             depends = ["markupsafe"]
+        elif key == "bleach":
+            depends = ["webencodings"]
         packages[key] = {
             "name": key, "version": wheel_version(path), "file_name": path.name,
             "install_dir": "site", "sha256": sha256(path), "package_type": "package",

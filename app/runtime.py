@@ -10,6 +10,8 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
   The Pyodide build starts without matplotlib (1.4 s of imports), so code that draws with it must be
   an ``async`` callback that awaits this first (Panel awaits async callbacks, FileDownload included).
 - ``query_string()``: the page's query string (``"?embed=1&k=3"``), the same in both runtimes.
+- ``prepare_browser()``: called by the static site's worker before the app is imported; adapts
+  Panel 1.9 to Pyodide 0.27 (see its docstring).
 
 Must not import anything of the app, nor panel/bokeh/param at module level (it must stay importable
 anywhere; ``query_string`` reads Panel's location lazily, under ``panel serve`` only).
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["IN_BROWSER", "load_packages", "query_string"]
+__all__ = ["IN_BROWSER", "load_packages", "prepare_browser", "query_string"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -62,3 +64,60 @@ def query_string() -> str:
 
     location = pn.state.location
     return str(location.search or "") if location is not None else ""
+
+
+# What Panel's HTML sanitizer keeps: the default allow-list of ammonia (the Rust library behind nh3,
+# which Panel uses under CPython), so the browser keeps what `panel serve` keeps.
+_ALLOWED_TAGS = frozenset("""
+    a abbr acronym area article aside b bdi bdo blockquote br caption center cite code col colgroup
+    data dd del details dfn div dl dt em figcaption figure footer h1 h2 h3 h4 h5 h6 header hgroup hr
+    i img ins kbd li map mark nav ol p pre q rp rt rtc ruby s samp small span strike strong sub
+    summary sup table tbody td th thead time tr tt u ul var wbr
+""".split())
+_ALLOWED_ATTRIBUTES = {
+    "*": ["lang", "title"],
+    "a": ["href", "hreflang"],
+    "bdo": ["dir"],
+    "blockquote": ["cite"],
+    "col": ["align", "char", "charoff", "span"],
+    "colgroup": ["align", "char", "charoff", "span"],
+    "del": ["cite", "datetime"],
+    "hr": ["align", "size", "width"],
+    "img": ["align", "alt", "height", "src", "width"],
+    "ins": ["cite", "datetime"],
+    "ol": ["start"],
+    "q": ["cite"],
+    "table": ["align", "char", "charoff", "summary"],
+    "tbody": ["align", "char", "charoff"],
+    "td": ["align", "char", "charoff", "colspan", "headers", "rowspan"],
+    "tfoot": ["align", "char", "charoff"],
+    "th": ["align", "char", "charoff", "colspan", "headers", "rowspan", "scope"],
+    "thead": ["align", "char", "charoff"],
+    "tr": ["align", "char", "charoff"],
+}
+
+
+def _clean_html(text: str) -> str:
+    """Panel's HTML sanitizer in the browser: bleach with ammonia's allow-list, disallowed tags
+    stripped (their text kept), as nh3.clean does."""
+    import bleach
+
+    return bleach.clean(text, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, strip=True)
+
+
+def prepare_browser() -> None:
+    """Adapt Panel 1.9 to Pyodide 0.27; the static site's worker calls this before the app runs.
+
+    - Panel 1.9 reads ``pyodide.ffi.jsnull`` (new in Pyodide 0.28). On 0.27 a JS null already
+      arrives as None, so any sentinel that nothing equals is correct; without it every
+      browser-to-Python change fails with an AttributeError.
+    - Panel sanitizes the string data of ReactiveHTML components (and opt-in Markdown) with nh3,
+      a compiled package that has no Pyodide 0.27 build here; bleach (pure Python) stands in.
+    """
+    import pyodide.ffi
+
+    if not hasattr(pyodide.ffi, "jsnull"):
+        pyodide.ffi.jsnull = object()
+    from panel.util import HTML_SANITIZER
+
+    HTML_SANITIZER._sanitize = _clean_html

@@ -57,12 +57,10 @@ async function startApplication() {
   mark("packages");
 
   progress("app", "Importing Panel");
-  // Panel 1.9 reads pyodide.ffi.jsnull (new in Pyodide 0.28); on 0.27 JS null already arrives
-  // as None, so any sentinel that nothing equals is correct.
+  // Adapts Panel 1.9 to Pyodide 0.27 (the jsnull shim, an HTML sanitizer) before the app runs.
   self.pyodide.runPython(`
-import pyodide.ffi
-if not hasattr(pyodide.ffi, "jsnull"):
-    pyodide.ffi.jsnull = object()
+import app.runtime
+app.runtime.prepare_browser()
 import panel.io.pyodide
 `);
   mark("imports");
