@@ -129,12 +129,11 @@ def describe_start(record, n_points, origin):
     """The start: where the means came from and why the points are not coloured yet."""
     K = record.mixture.n_components
     if record.mode == "kmeans":
-        return (f"**Start.** {origin} {K} means, each with an equal share and the same round "
-                f"variance. No point is assigned yet, so every point is drawn in the blend of "
-                f"all {K} colours.")
+        return (f"**Start.** {origin} In k-means all {K} clusters weigh the same and share one "
+                f"round variance. No point is assigned yet, so every point is drawn in the blend "
+                f"of all {K} colours.")
     ll = record.log_likelihood
-    return (f"**Start.** {origin} Every component starts with weight 1/{K} and the covariance of "
-            f"the whole data set. Nothing is assigned yet: every point is shared equally, so it is "
+    return (f"**Start.** {origin} Nothing is assigned yet: every point is shared equally, so it is "
             f"drawn in the blend of all {K} colours. Log-likelihood {num(ll)} "
             f"({num(ll / n_points)} per point); the lower bound with these equal shares is "
             f"{num(record.lower_bound / n_points)} per point.")
@@ -318,16 +317,39 @@ def k_lowered(requested, allowed):
             f"point{'s' if allowed != 1 else ''}, and two components cannot both own one point.")
 
 
-def origin_init(init, seed):
-    how = {"k-means++": "The means were spread out by k-means++",
-           "random": "Random responsibilities were drawn and an M-step turned them into components",
-           "random_from_data": "The means are data points picked at random",
-           "kmeans": "The means come from a k-means run"}.get(init, f"The start comes from {init}")
-    return f"{how} (seed {seed})."
+_SHARED_START = "every component starts with equal weight and the covariance of the whole data set."
 
 
-def origin_dragged():
-    return "The means are where you dropped them."
+_KMEANS_ORIGIN = {
+    "k-means++": "k-means++ spread the means out over the data",
+    "random_from_data": "The means are data points picked at random",
+    "random": "The means come from random responsibilities (so they start near the data's centre)",
+    "kmeans": "The means come from a finished k-means run (little is left to do)",
+}
+
+
+def origin_init(init, seed, mode="em"):
+    """How the start was made, for the start narration."""
+    if mode == "kmeans":
+        return f"{_KMEANS_ORIGIN.get(init, init)} (seed {seed})."
+    how = {
+        "k-means++": f"k-means++ spread the means out over the data (seed {seed}); "
+                     + _SHARED_START,
+        "random_from_data": f"The means are data points picked at random (seed {seed}); "
+                            + _SHARED_START,
+        "random": f"Random responsibilities were drawn (seed {seed}) and one M-step turned them "
+                  f"into components, so they start near the centre of the data, overlapping.",
+        "kmeans": f"A k-means run (seed {seed}) labelled every point and one M-step fitted a "
+                  f"component to each cluster.",
+    }
+    return how.get(init, f"The start comes from '{init}' (seed {seed}).")
+
+
+def origin_dragged(mode="em"):
+    """The start when the learner dropped the mean handles."""
+    if mode == "kmeans":
+        return "The means are where you dropped them."
+    return "The means are where you dropped them; " + _SHARED_START
 
 
 def init_failed(init, exc):

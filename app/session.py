@@ -444,7 +444,7 @@ class Session(param.Parameterized):
             # An init the engine cannot build on this data: fall back to k-means++ and say so.
             start = self._initial(self.seed, init="k-means++")
             note = (note + " " + narration.init_failed(self.init, exc)).strip()
-        self._start(start, origin=narration.origin_init(self.init, self.seed), message=note)
+        self._start(start, origin=narration.origin_init(self.init, self.seed, self.mode), message=note)
         return True
 
     def move_means(self, means):
@@ -456,7 +456,7 @@ class Session(param.Parameterized):
         start = em.initial_mixture(self.X, self.n_components, covariance_type=self._cov_type(),
                                    reg_covar=self.reg_covar, means_init=means,
                                    rng=np.random.default_rng(self.seed))
-        self._start(start, origin=narration.origin_dragged())
+        self._start(start, origin=narration.origin_dragged(self.mode))
         return True
 
     def move_mean(self, k, xy):

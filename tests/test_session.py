@@ -172,6 +172,16 @@ def test_m_step_narration_gives_the_actual_numbers(session):
     assert session.equation == narration.E_STEP and narration.E_STEP in text
 
 
+@pytest.mark.parametrize("init, equal", [("k-means++", True), ("random_from_data", True),
+                                         ("random", False), ("kmeans", False)])
+def test_start_narration_describes_the_start_truthfully(init, equal):
+    """Only the inits that start with equal weights and the data's covariance say so."""
+    s = Session(X=blobs(), n_components=3, init=init)
+    assert ("equal weight and the covariance of the whole data set" in s.narration) == equal
+    assert np.allclose(s.mixture.weights, 1 / 3) or not equal
+    assert f"(seed {s.seed})" in s.narration
+
+
 def test_e_step_narration_counts_points_that_changed_component(session):
     """The second E-step says how many points changed their most likely component."""
     session.step()
