@@ -382,7 +382,8 @@ def parse_csv(
             )
         if n_invalid == len(rows):
             raise DataError(
-                f"No row has numbers in both {where}{sampled}, so nothing is left to fit. "
+                f"No row has numbers in both '{columns[0]}' and '{columns[1]}'{sampled}, so "
+                "nothing is left to fit. "
                 "Choose other columns or another file."
             )
         X = X[~invalid]
