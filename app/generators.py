@@ -126,7 +126,7 @@ def generate(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def csv_text(X: np.ndarray, component: np.ndarray) -> str:
-    """The CSV file of a generated set: header ``x,y,component``, fixed decimals, ``\\n`` endings."""
+    """The CSV text of a generated set: header ``x,y,component``, fixed decimals, LF endings."""
     # "+ 0.0" turns -0.0 (from rounding tiny negatives) into 0.0, so the text never shows "-0.0000".
     lines = [
         f"{a + 0.0:.{DECIMALS}f},{b + 0.0:.{DECIMALS}f},{k}" for (a, b), k in zip(X, component)
