@@ -267,6 +267,7 @@ class Session(param.Parameterized):
         self._labels = []          # their argmax (hard labels), kept alongside
         self._origin = ""          # narration of how the current start was chosen
         self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
+        self.param.watch(self._on_stale, list(self._STALE))
         if X is not None:
             self.set_data(X, name="your data")
         else:
@@ -280,10 +281,28 @@ class Session(param.Parameterized):
         if not self._quiet:
             self.load_dataset(self.dataset)
 
+    # What each setting invalidates besides the run itself: restarts hold runs of one K, covariance
+    # type, init, mode and reg_covar (seeds are their input); model selection spans K and seeds only
+    # the start, so it survives a change of K or seed.
+    _STALE = {"n_components": ("restarts",), "seed": (),
+              "covariance_type": ("restarts", "model_selection"),
+              "init": ("restarts", "model_selection"), "mode": ("restarts",),
+              "reg_covar": ("restarts", "model_selection")}
+
     @param.depends("n_components", "covariance_type", "init", "seed", "mode", watch=True)
     def _on_start_settings(self):
         if not self._quiet:
             self.reset()
+
+    def _on_stale(self, *events):
+        if self._quiet:
+            return
+        stale = {what for event in events for what in self._STALE[event.name]}
+        if stale:
+            cleared = {what: () for what in stale}
+            if "model_selection" in stale:
+                cleared["best_k"] = None
+            self._publish(**cleared)
 
     @param.depends("reg_covar", watch=True)
     def _on_reg_covar(self):

@@ -655,6 +655,20 @@ def test_load_restart_replays_its_whole_path():
     assert s.load_restart(99) is False
 
 
+def test_settings_that_change_the_runs_clear_stale_restarts_and_model_selection(session):
+    """Restarts and model selection are cleared when a setting they depend on changes."""
+    session.run_restarts(3)
+    session.compute_model_selection(k_max=3)
+    session.seed = 4                                   # seeds are the restarts' input: kept
+    assert len(session.restarts) == 3 and session.best_k is not None
+    session.n_components = 2                           # model selection spans K: kept
+    assert session.restarts == () and session.best_k is not None
+    session.run_restarts(3)
+    session.covariance_type = "diag"
+    assert session.restarts == () and session.model_selection == () and session.best_k is None
+    assert session.load_restart(0) is False
+
+
 def test_load_restart_before_running_restarts_is_refused(session):
     """Loading a restart that does not exist changes nothing and says what to do."""
     assert session.load_restart(0) is False and "Run the restarts first" in session.message
