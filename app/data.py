@@ -198,6 +198,9 @@ class Dataset:
 def n_distinct(X) -> int:
     """The number of different points in ``X`` (array of shape (n_samples, 2) or a Dataset)."""
     X = X.X if isinstance(X, Dataset) else np.asarray(X, dtype=np.float64)
+    if X.ndim == 2 and X.shape[1] == 2:
+        # Each row as one complex number: a plain sort, several times faster than unique(axis=0).
+        return int(np.unique(np.ascontiguousarray(X).view(np.complex128)).size)
     return int(np.unique(X, axis=0).shape[0]) if X.size else 0
 
 
@@ -524,6 +527,9 @@ class _Table:
         lines = [self.lines[i] for i in rows]
         if self.delimiter is None:
             return [[cell.strip('"') for cell in line.split()] for line in lines]
+        if '"' not in "".join(lines):
+            # No quotes, so no delimiter inside a cell: str.split does what csv.reader would, faster.
+            return [line.split(self.delimiter) for line in lines]
         try:
             return list(csv.reader(lines, delimiter=self.delimiter, skipinitialspace=True))
         except csv.Error as error:
