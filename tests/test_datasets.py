@@ -51,7 +51,18 @@ def test_every_set_loads_with_its_documented_shape(name):
     data.check_components(dataset, dataset.suggested_k)
     assert dataset.note and "\n" not in dataset.note
     assert entry["licence"] in dataset.source and entry["citation"] in dataset.source
-    assert not dataset.standardized and dataset.n_dropped == 0
+    assert dataset.n_rows == entry["n_samples"] and dataset.n_dropped == 0
+    assert not dataset.standardized
+
+
+def test_loading_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    """The files are found through the package, not the current directory."""
+    monkeypatch.chdir(tmp_path)
+    data.load.cache_clear()
+    try:
+        assert data.load("iris").X.shape == (150, 2)
+    finally:
+        data.load.cache_clear()
 
 
 def test_load_shares_one_immutable_dataset():
