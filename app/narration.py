@@ -57,8 +57,12 @@ def equation(phase, mode="em", covariance_type="full"):
 # --------------------------------------------------------------------------------------------------
 # Numbers
 # --------------------------------------------------------------------------------------------------
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def num(x, digits=3):
-    """A float for reading: ``digits`` significant figures, scientific only when needed."""
+    """A float for reading: ``digits`` significant figures, a true minus sign, and powers of ten
+    (2.54×10⁻⁵) only for very small or large magnitudes."""
     x = float(x)
     if not np.isfinite(x):
         return "+∞" if x > 0 else ("−∞" if x < 0 else "undefined")
@@ -66,8 +70,12 @@ def num(x, digits=3):
         return "0"
     if 1e-3 <= abs(x) < 1e5:
         decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(x)))))
-        return f"{x:.{decimals}f}"
-    return f"{x:.{digits - 1}e}"
+        text = f"{x:.{decimals}f}"
+    else:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return text.replace("-", "−")
 
 
 def pct(x):
@@ -256,9 +264,11 @@ def collapse_banner(event, mixture, reg_covar, n_components):
         what = (f"it lost almost all its points (it is responsible for {num(event.nk)} points' "
                 f"worth of data), so its variance is no longer estimated from anything")
     else:
+        holds = ("it holds just that one point" if abs(event.nk - 1) < 0.05 else
+                 f"it holds {num(event.nk)} points' worth of responsibility")
         what = (f"its variance shrank to {num(event.min_variance)} around a single point "
-                f"(it holds {num(event.nk)} points' worth of responsibility), so its density at "
-                f"that point, and with it the log-likelihood, grows without bound (→ +∞)")
+                f"({holds}), so its density at that point, and with it the log-likelihood, grows "
+                f"without bound (→ +∞) as EM goes on")
     reg = ("reg_covar is 0, so nothing stops it" if reg_covar == 0 else
            f"reg_covar = {num(reg_covar)} was too small to stop it")
     return (f"### ⚠ {_Name(k)} collapsed\n\n"

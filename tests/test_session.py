@@ -182,6 +182,14 @@ def test_start_narration_describes_the_start_truthfully(init, equal):
     assert f"(seed {s.seed})" in s.narration
 
 
+@pytest.mark.parametrize("x, text", [(0, "0"), (0.5, "0.500"), (-4.5882, "−4.59"), (1376.47, "1376"),
+                                     (2.54e-5, "2.54×10⁻⁵"), (1e-6, "1×10⁻⁶"), (-3e7, "−3×10⁷"),
+                                     (float("inf"), "+∞")])
+def test_numbers_read_well(x, text):
+    """Narration numbers have three significant figures, a true minus and powers of ten."""
+    assert narration.num(x) == text
+
+
 def test_e_step_narration_counts_points_that_changed_component(session):
     """The second E-step says how many points changed their most likely component."""
     session.step()
@@ -692,7 +700,7 @@ def test_model_selection_stops_at_the_distinct_points_and_lifts_reg_covar_zero()
     s.compute_model_selection(k_max=10)
     assert [r.n_components for r in s.model_selection] == [1, 2, 3, 4, 5]
     assert all(np.isfinite([r.log_likelihood, r.bic, r.aic]).all() for r in s.model_selection)
-    assert "reg_covar = 1.00e-06" in s.message
+    assert f"reg_covar = {narration.num(1e-6)}" in s.message
 
 
 # --------------------------------------------------------------------------------------------------
