@@ -457,13 +457,20 @@ def _decode(data, messages: list[str]) -> str:
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError as error:
-                # Latin-1 maps every byte to a character, so this cannot fail; most files that are
-                # not UTF-8 come from Windows spreadsheets in Latin-1 or its superset cp1252.
-                text = raw.decode("latin-1")
+                # Most files that are not UTF-8 come from Windows spreadsheets: Windows-1252, a
+                # superset of Latin-1 (it has the euro sign and typographic quotes where Latin-1
+                # has control codes). Latin-1 maps every byte to a character, so it cannot fail.
+                for encoding, label in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+                    try:
+                        text = raw.decode(encoding)
+                        break
+                    except UnicodeDecodeError:
+                        continue
                 messages.append(
                     f"The file is not UTF-8 (byte {error.start + 1:,} is not valid UTF-8), so it "
-                    "was read as Latin-1. If accented letters in column names look wrong, save the "
-                    "file as UTF-8 and load it again."
+                    f"was read as {label}, the Western European encoding of older spreadsheets. "
+                    "If accented letters in column names look wrong, save the file as UTF-8 and "
+                    "load it again."
                 )
     elif isinstance(data, str):
         if len(data) > MAX_BYTES:
@@ -476,7 +483,8 @@ def _decode(data, messages: list[str]) -> str:
     head = text[:8192]
     controls = sum(1 for ch in head if ch < " " and ch not in "\t\n\r\f\v" or "\x7f" <= ch < "\xa0")
     # Text has almost no control characters; random bytes read as Latin-1 are one quarter of them.
-    if controls > 0.05 * len(head):
+    # (A stray one or two in a short file is not enough to call it binary.)
+    if controls > max(0.05 * len(head), 3):
         raise _binary(f"{controls:,} of its first {len(head):,} characters are control codes")
     return text
 
@@ -528,7 +536,7 @@ class _Table:
         if self.delimiter is None:
             return [[cell.strip('"') for cell in line.split()] for line in lines]
         if '"' not in "".join(lines):
-            # No quotes, so no delimiter inside a cell: str.split does what csv.reader would, faster.
+            # No quotes, so no delimiter inside a cell: str.split does what csv.reader does, faster.
             return [line.split(self.delimiter) for line in lines]
         try:
             return list(csv.reader(lines, delimiter=self.delimiter, skipinitialspace=True))

@@ -309,7 +309,11 @@ def test_latin1_bytes_are_read_with_a_note():
     dataset = data.parse_csv(raw)
     assert dataset.columns == ("température (°C)", "durée")
     np.testing.assert_allclose(dataset.X[:, 0], [21.5, 19.0, 25.2])
-    assert any("not UTF-8" in m and "Latin-1" in m for m in dataset.messages)
+    assert any("not UTF-8" in m and "Windows-1252" in m for m in dataset.messages)
+    # Windows-1252's euro sign (byte 0x80) reads as such; 0x81 exists only in Latin-1.
+    assert data.parse_csv(b"price \x80,qty\n1,2\n3,4\n").columns == ("price \u20ac", "qty")
+    latin = data.parse_csv(b"a\x81,b\n1,2\n3,4\n")
+    assert latin.columns == ("a\x81", "b") and "read as Latin-1" in latin.messages[0]
 
 
 def test_utf16_with_byte_order_mark():
