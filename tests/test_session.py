@@ -842,6 +842,20 @@ class SessionMachine(RuleBasedStateMachine):
     def break_it(self):
         self.s.break_it()
 
+    @rule(tol=st.sampled_from([0.0, 1e-6, 1e-3, 0.1]))
+    def set_tol(self, tol):
+        self.s.tol = tol
+
+    @rule(i=st.integers(0, 2))
+    def restarts(self, i):
+        self.s.run_restarts(2, max_iter=20)
+        self.s.load_restart(i)
+
+    @rule()
+    def model_selection(self):
+        self.s.compute_model_selection(k_max=3)
+        assert self.s.best_k in {r.n_components for r in self.s.model_selection}
+
     @invariant()
     def consistent(self):
         s = self.s
