@@ -26,19 +26,20 @@ _M_COMMON = (r"N_k = \sum_{i} r_{ik},\quad \pi_k = \frac{N_k}{N},\quad "
 M_STEP = {
     "full": _M_COMMON + (r"\Sigma_k = \frac{1}{N_k}\sum_{i} r_{ik}\,(x_i-\mu_k)(x_i-\mu_k)^{\top}"
                          r" + \varepsilon I"),
-    "tied": _M_COMMON + (r"\Sigma = \frac{1}{N}\sum_{k}\sum_{i} r_{ik}\,(x_i-\mu_k)(x_i-\mu_k)^{\top}"
-                         r" + \varepsilon I"),
+    "tied": _M_COMMON + (r"\Sigma = \frac{1}{N}\sum_{k}\sum_{i} r_{ik}\,"
+                         r"(x_i-\mu_k)(x_i-\mu_k)^{\top} + \varepsilon I"),
     "diag": _M_COMMON + (r"\sigma_{kd}^2 = \frac{1}{N_k}\sum_{i} r_{ik}\,(x_{id}-\mu_{kd})^2"
                          r" + \varepsilon"),
-    "spherical": _M_COMMON + (r"\sigma_k^2 = \frac{1}{2N_k}\sum_{i} r_{ik}\,\lVert x_i-\mu_k\rVert^2"
-                              r" + \varepsilon"),
+    "spherical": _M_COMMON + (r"\sigma_k^2 = \frac{1}{2N_k}\sum_{i} r_{ik}\,"
+                              r"\lVert x_i-\mu_k\rVert^2 + \varepsilon"),
 }
 KMEANS_E_STEP = (r"z_i = \arg\min_{k}\ \lVert x_i-\mu_k\rVert^2,\qquad "
                  r"J = \sum_{i}\lVert x_i-\mu_{z_i}\rVert^2")
 KMEANS_M_STEP = (r"\mu_k = \frac{1}{|C_k|}\sum_{i \in C_k} x_i,\qquad "
                  r"C_k = \{\, i : z_i = k \,\}")
 ELBO = (r"\mathcal{L}(q,\theta) = \sum_{i}\sum_{k} q_{ik}\,"
-        r"\log\frac{\pi_k\,\mathcal{N}(x_i \mid \mu_k,\Sigma_k)}{q_{ik}} \;\le\; \log p(X \mid \theta)")
+        r"\log\frac{\pi_k\,\mathcal{N}(x_i \mid \mu_k,\Sigma_k)}{q_{ik}}"
+        r" \;\le\; \log p(X \mid \theta)")
 
 KMEANS_NOTE = ("**K-means mode.** Same data, but every point belongs wholly to its nearest mean "
                "(hard assignments), all clusters weigh the same and share one round variance, so "
@@ -148,7 +149,7 @@ def describe_start(record, n_points, origin):
 
 
 def describe_e_step(record, previous, n_points, resp, labels=None):
-    """E-step: how many points changed component, the shares, and the bound touching the likelihood."""
+    """E-step: how many points changed component, the shares, the bound touching the likelihood."""
     shares = np.asarray(resp).sum(axis=0) / n_points
     k = int(np.argmax(shares))
     if previous is None or previous.kind == "init":
@@ -177,13 +178,13 @@ def describe_m_step(record, previous, n_points, resp):
     w = np.asarray(new.weights)
     gain = (record.log_likelihood - previous.log_likelihood) / n_points
     return (f"**M-step {record.iteration}.** Every component moved to the weighted mean and spread "
-            f"of the points it is responsible for. {_Name(k)} now explains {pct(w[k])} of the data; "
-            f"its mean moved {num(moved[k])} units (the largest move). The log-likelihood rose "
-            f"by {num(gain)} to {num(record.log_likelihood / n_points)} per point; the lower bound "
+            f"of the points it is responsible for. {_Name(k)} now explains {pct(w[k])} of the "
+            f"data; its mean moved {num(moved[k])} units (the largest move). The log-likelihood "
+            f"rose by {num(gain)} to {num(record.log_likelihood / n_points)} per point; the lower bound "
             f"with the old responsibilities is {num(record.lower_bound / n_points)}, in between: "
-            f"the M-step raised the bound, and the true likelihood rose at least as much. The colours "
-            f"still show the responsibilities this M-step used; the next E-step recomputes them for "
-            f"the moved components.")
+            f"the M-step raised the bound, and the true likelihood rose at least as much. The "
+            f"colours still show the responsibilities this M-step used; the next E-step recomputes "
+            f"them for the moved components.")
 
 
 def describe_kmeans_e_step(record, previous, n_points, resp):
@@ -221,7 +222,8 @@ def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
         if phase == "E":
             return ("**Next: assignment.** Every point joins the cluster of its nearest mean; "
                     "inertia cannot go up.")
-        return "**Next: update.** Every mean moves to the centroid of its cluster; inertia cannot go up."
+        return ("**Next: update.** Every mean moves to the centroid of its cluster; inertia cannot "
+                "go up.")
     if phase == "E":
         return ("**Next: E-step.** Keep the components fixed and ask, for every point, how much "
                 "each component explains it (Bayes' rule). This lifts the lower bound until it "
@@ -294,9 +296,9 @@ def redo_m_step(reg_covar, still_collapsed):
 
 
 def break_it_started(k, data_name):
-    return (f"Break it: data '{data_name}', reg_covar = 0, and {_name(k - 1)} starts on the isolated "
-            f"point. Press E-step (it takes that point to itself), then M-step, and watch its "
-            f"ellipse shrink onto the point.")
+    return (f"Break it: data '{data_name}', reg_covar = 0, and {_name(k - 1)} starts on the "
+            f"isolated point. Press E-step (it takes that point to itself), then M-step, and watch "
+            f"its ellipse shrink onto the point.")
 
 
 # --------------------------------------------------------------------------------------------------

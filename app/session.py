@@ -1,27 +1,28 @@
-"""The EM session: one learner's run of EM on one data set, as a ``param.Parameterized`` state machine.
+"""The EM session: one learner's run of EM on one data set, a ``param.Parameterized`` state machine.
 
 This module owns the *state* of the lab: the data, the settings, the current mixture and
 responsibilities, which half-step comes next, the history of half-steps (so "Step back" is a pop),
 collapse events, restarts and model selection. It owns no maths (that is :mod:`app.em`), no text a
 learner reads (that is :mod:`app.narration`) and no widgets. It must not import panel, bokeh or
-matplotlib: views in ``app/views/`` read it and send actions back, and it is tested with plain pytest.
+matplotlib: views in ``app/views/`` read it and send actions back; it is tested with plain pytest.
 
 Public API (component indices ``k`` are 0-based here; learners read 1-based names in the narration)
 ----------------------------------------------------------------------------------------------------
 Settings (parameters; views make widgets with ``pn.widgets.X.from_param(session.param.name)``):
-    dataset          Selector over :func:`app.data.names` plus ``CUSTOM`` (the last uploaded/edited data)
+    dataset          Selector over :func:`app.data.names` (shown by title) plus ``CUSTOM`` (the
+                     last uploaded or edited data)
     n_components     K, 1..15.  Changing it restarts EM.  Lowered, with a ``message``, when the data
                      has fewer distinct points than K.
     covariance_type  "full" | "tied" | "diag" | "spherical".  Restarts EM.
-    reg_covar        added to covariance diagonals in the M-step, 0..1 (0 is how a teacher breaks it).
+    reg_covar        added to covariance diagonals in the M-step, 0..1 (0: how a teacher breaks it).
                      Takes effect at the next M-step; if the session is collapsed, the collapsing
                      M-step is redone with the new value.
     init             "k-means++" | "random" | "random_from_data" | "kmeans".  Restarts EM.
-    seed             0..2**31-1; the start is a pure function of (data, settings, seed).  Restarts EM.
+    seed             0..2**31-1; the start is a pure function of (data, settings, seed).  Restarts.
     mode             "em" | "kmeans" (hard assignments, equal weights, one shared spherical
                      variance; the trace shows inertia instead of the log-likelihood).  Restarts EM.
-    tol              convergence threshold on the change of the mean log-likelihood per point between
-                     iterations (as scikit-learn); changing it re-judges the latest iteration.  In
+    tol              convergence threshold on the change of the mean log-likelihood per point
+                     between iterations (as scikit-learn); changing it re-judges the latest one.  In
                      k-means mode convergence means the last assignment moved no point.
     speed            half-steps per second for Play (the view owns the timer and calls ``tick()``).
 
@@ -33,8 +34,8 @@ State (constant parameters: only actions set them; every action ends in ONE batc
     resp             (n, K) read-only array the view colours by = ``display_resp()``:
                      * at the start: uniform 1/K (nothing has been assigned yet);
                      * after an E-step: the new responsibilities of the current mixture;
-                     * after an M-step: the responsibilities the M-step *used* (those that produced
-                       the current mixture), not recomputed: the next E-step is what recomputes them.
+                     * after an M-step: the responsibilities the M-step *used* (those that
+                       produced the current mixture), not recomputed: the next E-step does that.
                      In k-means mode the rows are one-hot.
     phase            "E" | "M": the half-step that comes next.
     history          tuple of :class:`HalfStep` (kind "init" | "E" | "M"), one per half-step.  Each
@@ -44,13 +45,13 @@ State (constant parameters: only actions set them; every action ends in ONE batc
                      still.  ``trace()`` gives these per point, ready to plot.
     iteration        number of E-steps taken so far (0 at the start).
     converged        bool.     playing: bool (Play is running).
-    collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed): components
-                     whose variance has shrunk onto a point they hold (engine kind "singular",
-                     nk >= 0.5).  Forward steps are refused until a remedy or back().  Components
+    collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed):
+                     components whose variance has shrunk onto a point they hold (engine kind
+                     "singular", nk >= 0.5).  Forward steps are refused until a remedy or back().  Components
                      that merely lost their data ("starving", nk < 0.5 or kind "starved") are in
                      ``history[-1].starved`` and only narrated: EM goes on.
-    collapse_banner  markdown naming the collapsed component, what happened and the remedies ("" if none).
-    narration        markdown + LaTeX ($$...$$): what the last half-step did and what the next will do.
+    collapse_banner  markdown: the collapsed component, what happened, the remedies ("" if none).
+    narration        markdown + LaTeX ($$...$$): what the last half-step did, what the next will do.
     equation         LaTeX of the next half-step (without $$).
     message          a non-fatal note for the user ("" if none), e.g. why K was lowered.
     restarts         tuple of :class:`Restart` from ``run_restarts``.
@@ -63,15 +64,16 @@ ones that can be refused return False and say why in ``message``):
     step()               one whole iteration (E then M), or finishes a pending M.
     back()               undo one half-step (refused, with a message, at the start).
     run(max_iter=200)    half-steps until converged or collapsed (refused when already converged).
-    play() / pause() / tick()   Play: ``tick()`` takes one half-step and pauses at convergence/collapse.
+    play() / pause() / tick()   Play: ``tick()`` takes one half-step; it pauses at convergence or
+                         collapse.
     reset()              a new start from init + seed (history restarts, phase "E").
     move_means(means) / move_mean(k, xy)   re-seed EM at dropped handle positions (phase "E"): the
                          means are exactly the dropped ones, weights equal, covariances the data's.
     load_dataset(name) / set_data(X, name, columns, note) / use_dataset(ds) / add_point(xy) /
     remove_point(i)      data changes reset EM cleanly; bad data is refused with a message.  A data
                          set's suggested K is applied when it is picked.
-    break_it()           the collapse preset: collapse-demo data, reg_covar 0, one mean on the isolated
-                         point; stepping then reaches a collapse within a few iterations.
+    break_it()           the collapse preset: collapse-demo data, reg_covar 0, one mean on the
+                         isolated point; stepping then reaches a collapse within a few iterations.
     run_restarts(n=10) ; load_restart(i) ; compute_model_selection(k_max=10)
 
 Display helpers (cheap, pure, cached per half-step; nothing NaN or infinite):
@@ -116,8 +118,8 @@ class HalfStep:
     iteration : int             number of E-steps up to and including this record.
     mixture : em.Mixture        the parameters after this half-step.
     log_likelihood : float      total log-likelihood of ``mixture`` (EM mode and k-means mode).
-    lower_bound : float         ELBO F(q, theta) of (responsibilities, mixture) of this record; equals
-                                the log-likelihood after an E-step.  (EM mode.)
+    lower_bound : float         ELBO F(q, theta) of this record's (responsibilities, mixture);
+                                equals the log-likelihood after an E-step.  (EM mode.)
     inertia : float or None     k-means mode: sum of squared distances of each point to the mean of
                                 its cluster (None at the start, when nothing is assigned yet).
     converged : bool
@@ -169,7 +171,7 @@ class ModelRow:
 # Data sets for the picker
 # --------------------------------------------------------------------------------------------------
 def dataset_choices():
-    """Picker entries, title -> name: the shipped sets in the data module's order, then ``CUSTOM``."""
+    """Picker entries, title -> name: the shipped sets in the data module's order, then CUSTOM."""
     choices = {title: name for name, title in data.titles().items()}
     choices["Your data (upload, or edit points)"] = CUSTOM
     return choices
@@ -195,13 +197,14 @@ _CHOICES = dataset_choices()
 class Session(param.Parameterized):
     """An EM run on one data set: settings, state, history and the actions a learner takes."""
 
-    # ---- settings ---------------------------------------------------------------------------------
+    # ---- settings -------------------------------------------------------------------------------
     dataset = param.Selector(default=_default_dataset(list(_CHOICES.values())), objects=_CHOICES,
                              doc="The data set EM runs on; changing it resets EM.")
     n_components = param.Integer(default=3, bounds=(1, MAX_COMPONENTS),
                                  doc="K, the number of mixture components; changing it resets EM.")
     covariance_type = param.Selector(default="full", objects=list(em.COVARIANCE_TYPES),
-                                     doc="Shape of each component's covariance; changing it resets EM.")
+                                     doc="Shape of each component's covariance; changing it "
+                                         "resets EM.")
     reg_covar = param.Number(default=1e-6, bounds=(0.0, 1.0),
                              doc="Added to each covariance's diagonal in the M-step; 0 lets a "
                                  "component collapse onto a single point.")
@@ -218,15 +221,16 @@ class Session(param.Parameterized):
     speed = param.Number(default=2.0, bounds=(0.5, 30.0),
                          doc="Half-steps per second while playing.")
 
-    # ---- state (set only by actions) --------------------------------------------------------------
+    # ---- state (set only by actions) ------------------------------------------------------------
     X = param.Array(default=np.zeros((0, 2)), constant=True, doc="The data, shape (n, 2).")
-    data_name = param.String(default="", constant=True, doc="Name of the loaded data.")
+    data_name = param.String(default="", constant=True,
+                             doc="Title of the loaded data (for display).")
     columns = param.Tuple(default=("x", "y"), length=2, constant=True, doc="Axis labels of X.")
     data_note = param.String(default="", constant=True, doc="Teaching note of the data set.")
     data_source = param.String(default="", constant=True,
                                doc="Provenance, citation and licence of the data set.")
     data_hints = param.Dict(default={}, constant=True,
-                            doc="Set-specific facts for lessons (e.g. the collapse demo's isolated point).")
+                            doc="Set-specific facts for lessons (the collapse demo's lone point).")
     n_distinct = param.Integer(default=0, bounds=(0, None), constant=True,
                                doc="Number of distinct points in X.")
     mixture = param.ClassSelector(class_=em.Mixture, default=None, allow_None=True, constant=True,
@@ -235,22 +239,25 @@ class Session(param.Parameterized):
                        doc="Responsibilities the view colours by, shape (n, K) (see display_resp).")
     phase = param.Selector(default="E", objects=["E", "M"], constant=True,
                            doc="The half-step that comes next.")
-    history = param.Parameter(default=(), constant=True, doc="One HalfStep per half-step, oldest first.")
+    history = param.Parameter(default=(), constant=True,
+                              doc="One HalfStep per half-step, oldest first.")
     iteration = param.Integer(default=0, bounds=(0, None), constant=True,
                               doc="E-steps taken since the start.")
     converged = param.Boolean(default=False, constant=True, doc="Has EM converged (tol)?")
     playing = param.Boolean(default=False, constant=True, doc="Is Play running?")
     collapse = param.Parameter(default=(), constant=True,
-                           doc="em.CollapseEvent of the latest half-step (empty if none).")
+                               doc="em.CollapseEvent of the latest half-step (empty if none).")
     collapse_banner = param.String(default="", constant=True,
                                    doc="Markdown banner shown while a component is collapsed.")
     narration = param.String(default="", constant=True,
-                             doc="Markdown + LaTeX: what the last half-step did, what the next does.")
+                             doc="Markdown + LaTeX: what the last half-step did, what the next "
+                                 "does.")
     equation = param.String(default="", constant=True, doc="LaTeX of the next half-step.")
     message = param.String(default="", constant=True, doc="A non-fatal note for the user.")
-    restarts = param.Parameter(default=(), constant=True, doc="Restart records from run_restarts().")
+    restarts = param.Parameter(default=(), constant=True,
+                               doc="Restart records from run_restarts().")
     model_selection = param.Parameter(default=(), constant=True,
-                                  doc="ModelRow records from compute_model_selection().")
+                                      doc="ModelRow records from compute_model_selection().")
     best_k = param.Integer(default=None, allow_None=True, constant=True,
                            doc="K with the lowest BIC in model_selection.")
     version = param.Integer(default=0, bounds=(0, None), constant=True,
@@ -281,10 +288,10 @@ class Session(param.Parameterized):
         if not self._quiet:
             self.load_dataset(self.dataset)
 
-    # What each setting invalidates besides the run itself: restarts hold runs of one K, covariance
-    # type, init, mode and reg_covar (seeds are their input); model selection spans K and seeds only
-    # the start, so it survives a change of K or seed.
-    _STALE = {"n_components": ("restarts",), "seed": (),
+    # What each setting invalidates besides the run itself.  Restarts are runs of one K, covariance
+    # type, init, mode and reg_covar (their seeds are their own).  Model selection spans K, and its
+    # fits only start from the current seed, so it survives a change of K or seed.
+    _STALE = {"n_components": ("restarts",),
               "covariance_type": ("restarts", "model_selection"),
               "init": ("restarts", "model_selection"), "mode": ("restarts",),
               "reg_covar": ("restarts", "model_selection")}
@@ -384,8 +391,8 @@ class Session(param.Parameterized):
         if xy.shape != (2,) or not np.all(np.isfinite(xy)):
             self._publish(message=narration.bad_point(xy))
             return False
-        return self.set_data(np.vstack([self.X, xy]), name=self._edited_name(), columns=self.columns,
-                             note=self.data_note)
+        return self.set_data(np.vstack([self.X, xy]), name=self._edited_name(),
+                             columns=self.columns, note=self.data_note)
 
     def remove_point(self, index):
         """Remove the point at ``index`` (the data becomes ``CUSTOM``); resets EM."""
@@ -455,7 +462,7 @@ class Session(param.Parameterized):
         return note
 
     def reset(self):
-        """Start EM again from a start chosen by ``init`` and ``seed``: history restarts, phase E."""
+        """Start EM again from ``init`` and ``seed``: the history restarts, phase E."""
         note = self._fit_k()
         try:
             start = self._initial(self.seed)
@@ -463,7 +470,8 @@ class Session(param.Parameterized):
             # An init the engine cannot build on this data: fall back to k-means++ and say so.
             start = self._initial(self.seed, init="k-means++")
             note = (note + " " + narration.init_failed(self.init, exc)).strip()
-        self._start(start, origin=narration.origin_init(self.init, self.seed, self.mode), message=note)
+        origin = narration.origin_init(self.init, self.seed, self.mode)
+        self._start(start, origin=origin, message=note)
         return True
 
     def move_means(self, means):
@@ -500,7 +508,8 @@ class Session(param.Parameterized):
         if self.mode == "kmeans":
             start = self._as_kmeans(start)
         X, K = self.X, start.n_components
-        # Nothing is assigned yet: every point is shared equally (drawn as the blend of all colours).
+        # Nothing is assigned yet: every point is shared equally (drawn in the blend of all
+        # colours).
         resp = np.full((len(X), K), 1.0 / K)
         ll = em.log_likelihood(X, start)
         elbo = em.lower_bound(X, resp, start) if self.mode == "em" else ll
@@ -519,7 +528,8 @@ class Session(param.Parameterized):
         """The k-means view of a mixture: equal weights, one shared spherical variance."""
         K = mixture.n_components
         var = float(np.mean(np.diagonal(mixture.full_covariances(), axis1=1, axis2=2)))
-        return em.Mixture(np.full(K, 1.0 / K), np.array(mixture.means), np.full(K, var), "spherical")
+        return em.Mixture(np.full(K, 1.0 / K), np.array(mixture.means), np.full(K, var),
+                          "spherical")
 
     # ==============================================================================================
     # Half-steps
@@ -547,7 +557,7 @@ class Session(param.Parameterized):
         return True
 
     def m_step(self):
-        """Re-estimate weights, means and covariances from the responsibilities.  False if refused."""
+        """Refit weights, means and covariances to the responsibilities.  False if refused."""
         if self.collapse:
             self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
             return False
@@ -614,7 +624,7 @@ class Session(param.Parameterized):
         return True
 
     def tick(self):
-        """One half-step of Play; pauses itself at convergence or collapse.  False when not playing."""
+        """One half-step of Play; pauses at convergence or collapse.  False when not playing."""
         if not self.playing:
             return False
         ok = self.e_step() if self.phase == "E" else self.m_step()
@@ -642,7 +652,8 @@ class Session(param.Parameterized):
         # After an E-step q equals the posterior, so the ELBO equals the log-likelihood (Neal &
         # Hinton 1998); em.lower_bound would return the same number at the cost of another pass.
         record = HalfStep("E", prev.iteration + 1, mixture, ll, ll,
-                          float(inertia) if kmeans else None, prev.converged, (), self.mode, changed)
+                          float(inertia) if kmeans else None, prev.converged, (), self.mode,
+                          changed)
         self._push(record, resp, labels)
 
     def _do_m_step(self):
@@ -701,7 +712,7 @@ class Session(param.Parameterized):
         return em.CollapseEvent(component=k, kind="singular", reason=str(exc),
                                 min_variance=0.0, nk=float(nk[k]), relative_variance=0.0)
 
-    # ---- history bookkeeping ----------------------------------------------------------------------
+    # ---- history bookkeeping --------------------------------------------------------------------
     # The records live in self._records while an action runs (run() takes hundreds of half-steps);
     # the ``history`` parameter is set once, at the end, by _publish_history.  Responsibilities are
     # kept only for the last few records (memory: 6 MB each at N = 50,000, K = 15) and recomputed
@@ -813,7 +824,7 @@ class Session(param.Parameterized):
         return nearest > OUTLIER_D2
 
     def point_info(self, index):
-        """dict(index, x, y, resp (K floats), label) for the inspect table, or None if out of range."""
+        """index, x, y, resp (K floats) and label for the inspect table; None if out of range."""
         if not (isinstance(index, (int, np.integer)) and 0 <= index < len(self.X)):
             return None
         r = self.resp[index]
@@ -866,7 +877,7 @@ class Session(param.Parameterized):
     # Collapse preset
     # ==============================================================================================
     def break_it(self):
-        """Set up the collapse lesson: collapse-demo data, reg_covar 0, a mean on the isolated point."""
+        """The collapse lesson: collapse-demo data, reg_covar 0, a mean on the isolated point."""
         demo = _collapse_demo_name(self.param.dataset.objects)
         self._quiet = True
         try:
@@ -912,7 +923,7 @@ class Session(param.Parameterized):
         return True
 
     def _silent_run(self, seed, max_iter):
-        """Run from ``seed`` with the current settings; returns a Restart and leaves state as it was."""
+        """Run from ``seed`` with the current settings; a Restart, leaving the state as it was."""
         saved = (self._records, self._resps, self._labels, self._next_resp)
         try:
             self._begin(self._initial(seed))
@@ -942,7 +953,7 @@ class Session(param.Parameterized):
         return _optimum_ids(self.restarts, len(self.X), self.mode, self.tol)
 
     def load_restart(self, i):
-        """Replay restart ``i`` (its seed, run to convergence) so its whole path is in the history."""
+        """Replay restart ``i`` (its seed, run to convergence): its whole path is in the history."""
         if not (isinstance(i, (int, np.integer)) and 0 <= i < len(self.restarts)):
             self._publish(message=narration.bad_restart(i, len(self.restarts)))
             return False

@@ -182,9 +182,9 @@ def test_start_narration_describes_the_start_truthfully(init, equal):
     assert f"(seed {s.seed})" in s.narration
 
 
-@pytest.mark.parametrize("x, text", [(0, "0"), (0.5, "0.500"), (-4.5882, "−4.59"), (1376.47, "1376"),
-                                     (2.54e-5, "2.54×10⁻⁵"), (1e-6, "1×10⁻⁶"), (-3e7, "−3×10⁷"),
-                                     (float("inf"), "+∞")])
+@pytest.mark.parametrize("x, text", [(0, "0"), (0.5, "0.500"), (-4.5882, "−4.59"),
+                                     (1376.47, "1376"), (2.54e-5, "2.54×10⁻⁵"), (1e-6, "1×10⁻⁶"),
+                                     (-3e7, "−3×10⁷"), (float("inf"), "+∞")])
 def test_numbers_read_well(x, text):
     """Narration numbers have three significant figures, a true minus and powers of ten."""
     assert narration.num(x) == text
@@ -397,7 +397,7 @@ def test_changing_the_dataset_resets_cleanly():
 
 @pytest.mark.parametrize("name", data.names())
 def test_every_shipped_dataset_loads_with_its_suggested_k_and_runs(name):
-    """Each shipped set loads with its suggested K and note, and EM runs on it with finite numbers."""
+    """Each shipped set loads with its suggested K and note; EM runs on it with finite numbers."""
     s = Session(dataset=name)
     ds = data.load(name)
     assert np.array_equal(s.X, ds.X) and s.columns == ds.columns
@@ -448,7 +448,7 @@ def test_set_data_resets_and_bad_data_changes_nothing(session):
 
 
 def test_add_and_remove_points(session):
-    """add_point appends and remove_point deletes one point; both reset EM and mark the data edited."""
+    """add_point appends and remove_point deletes a point; both reset EM and mark data edited."""
     n = len(session.X)
     session.add_point((20.0, 20.0))
     assert len(session.X) == n + 1 and np.array_equal(session.X[-1], [20.0, 20.0])
@@ -600,7 +600,7 @@ def test_kmeans_mode_uses_hard_assignments_and_inertia(session):
 
 
 def test_kmeans_inertia_never_rises_and_converges_when_nothing_switches():
-    """Both k-means half-steps lower inertia; convergence means the last assignment moved no point."""
+    """Both k-means half-steps lower inertia; converged means the last assignment moved no point."""
     s = Session(X=blobs(seed=5), n_components=4, mode="kmeans", init="random_from_data", seed=1)
     s.run()
     inertia = s.trace()["value"]
@@ -694,7 +694,7 @@ def test_model_selection_rows_and_best_k_by_bic():
 
 
 def test_model_selection_stops_at_the_distinct_points_and_lifts_reg_covar_zero():
-    """With few distinct points K stops there, and reg_covar 0 is lifted (and said) so rows stay finite."""
+    """K stops at the distinct points, and reg_covar 0 is lifted (and said) so rows stay finite."""
     X = np.repeat([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0], [3.0, 3.0], [1.5, 1.0]], 4, axis=0)
     s = Session(X=X, n_components=2, reg_covar=0.0)
     s.compute_model_selection(k_max=10)
@@ -754,7 +754,7 @@ def test_history_records_are_immutable(session):
 
 
 def test_large_data_keeps_only_a_few_responsibility_arrays():
-    """At large N the session keeps a bounded number of (n, K) arrays, whatever the history length."""
+    """At large N the session keeps a bounded number of (n, K) arrays, however long the history."""
     rng = np.random.default_rng(0)
     s = Session(X=rng.normal(size=(20_000, 2)), n_components=5, tol=0.0)
     s.run(max_iter=15)
