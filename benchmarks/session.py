@@ -23,7 +23,8 @@ def make_data(n_samples, seed=0):
     rng = np.random.default_rng(seed)
     centres = rng.uniform(-10, 10, (12, 2))
     labels = rng.integers(12, size=n_samples)
-    return centres[labels] + rng.normal(size=(n_samples, 2)) * rng.uniform(0.3, 1.5, (12, 2))[labels]
+    scales = rng.uniform(0.3, 1.5, (12, 2))
+    return centres[labels] + rng.normal(size=(n_samples, 2)) * scales[labels]
 
 
 def median_ms(samples):
