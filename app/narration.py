@@ -181,10 +181,10 @@ def describe_m_step(record, previous, n_points, resp):
             f"of the points it is responsible for. {_Name(k)} now explains {pct(w[k])} of the "
             f"data; its mean moved {num(moved[k])} units (the largest move). The log-likelihood "
             f"rose by {num(gain)} to {num(record.log_likelihood / n_points)} per point; the lower "
-            f"bound with the old responsibilities is {num(record.lower_bound / n_points)}, in between: "
-            f"the M-step raised the bound, and the true likelihood rose at least as much. The "
-            f"colours still show the responsibilities this M-step used; the next E-step recomputes "
-            f"them for the moved components.")
+            f"bound with the old responsibilities is {num(record.lower_bound / n_points)}, in "
+            f"between: the M-step raised the bound, and the true likelihood rose at least as much. "
+            f"The colours still show the responsibilities this M-step used; the next E-step "
+            f"recomputes them for the moved components.")
 
 
 def describe_kmeans_e_step(record, previous, n_points, resp):

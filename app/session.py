@@ -48,8 +48,8 @@ State (constant parameters: only actions set them; every action ends in ONE batc
     collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed):
                      components whose variance has shrunk onto a point they hold (engine kind
                      "singular", nk >= 0.5).  Forward steps are refused until a remedy or
-                     back().  Components that merely lost their data ("starving", nk < 0.5 or kind "starved") are in
-                     ``history[-1].starved`` and only narrated: EM goes on.
+                     back().  Components that merely lost their data ("starving": nk < 0.5, or
+                     kind "starved") are in ``history[-1].starved`` and only narrated.
     collapse_banner  markdown: the collapsed component, what happened, the remedies ("" if none).
     narration        markdown + LaTeX ($$...$$): what the last half-step did, what the next will do.
     equation         LaTeX of the next half-step (without $$).
