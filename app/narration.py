@@ -41,6 +41,11 @@ ELBO = (r"\mathcal{L}(q,\theta) = \sum_{i}\sum_{k} q_{ik}\,"
         r"\log\frac{\pi_k\,\mathcal{N}(x_i \mid \mu_k,\Sigma_k)}{q_{ik}}"
         r" \;\le\; \log p(X \mid \theta)")
 
+EM_NOTE = ("**Back to EM.** Every point is shared again between the components in proportion to "
+           "how well each explains it (soft responsibilities); each component has its own weight "
+           "and covariance, and the trace shows the log-likelihood and its lower bound, which both "
+           "half-steps raise.")
+
 KMEANS_NOTE = ("**K-means mode.** Same data, but every point belongs wholly to its nearest mean "
                "(hard assignments), all clusters weigh the same and share one round variance, so "
                "the ellipses are equal circles. K-means lowers the *inertia* (the sum of squared "
@@ -97,7 +102,7 @@ def _Name(k):
 # Narration of a half-step
 # --------------------------------------------------------------------------------------------------
 def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
-            covariance_type="full", reg_covar=1e-6):
+            covariance_type="full", reg_covar=1e-6, mode_switched=False):
     """Markdown: what the last half-step did (with its numbers) and what the next one will do.
 
     Parameters
@@ -108,6 +113,7 @@ def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
     resp : ndarray of shape (n_points, n_components)   the responsibilities on display.
     labels : ndarray of shape (n_points,), optional    their argmax (saves a pass when given).
     origin : str                        how the start was chosen (for the "init" record).
+    mode_switched : bool                the start follows a switch between EM and k-means.
     """
     mode = last.mode
     if last.kind == "init":
@@ -129,8 +135,10 @@ def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
     else:
         parts.append(describe_next(phase, mode, covariance_type, reg_covar))
         parts.append(f"$${equation(phase, mode, covariance_type)}$$")
-    if mode == "kmeans" and last.kind == "init":
+    if last.kind == "init" and mode == "kmeans":
         parts.append(KMEANS_NOTE)
+    elif last.kind == "init" and mode_switched:
+        parts.append(EM_NOTE)
     return "\n\n".join(parts)
 
 

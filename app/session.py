@@ -273,6 +273,7 @@ class Session(param.Parameterized):
         self._resps = []           # responsibilities per record, only the last few kept
         self._labels = []          # their argmax (hard labels), kept alongside
         self._origin = ""          # narration of how the current start was chosen
+        self._mode_switched = False  # the current start follows a switch of mode (EM <-> k-means)
         self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
         self.param.watch(self._on_stale, list(self._STALE))
         if X is not None:
@@ -499,8 +500,10 @@ class Session(param.Parameterized):
         return "spherical" if self.mode == "kmeans" else self.covariance_type
 
     def _start(self, start, origin, message=""):
+        previous_mode = self._records[0].mode if self._records else self.mode
         self._begin(start)
         self._origin = origin
+        self._mode_switched = previous_mode != self.mode
         self._publish_history(message=message, playing=False)
 
     def _begin(self, start):
@@ -766,7 +769,7 @@ class Session(param.Parameterized):
         text = narration.narrate(last, previous, phase=phase, n_points=len(self.X), resp=resp,
                                  labels=self._labels[-1],
                                  origin=self._origin, covariance_type=cov_type,
-                                 reg_covar=self.reg_covar)
+                                 reg_covar=self.reg_covar, mode_switched=self._mode_switched)
         banner = (narration.collapse_banner(collapse[0], last.mixture, self.reg_covar,
                                             self.n_components) if collapse else "")
         self._publish(mixture=last.mixture, resp=resp, phase=phase, iteration=last.iteration,

@@ -599,6 +599,16 @@ def test_kmeans_mode_uses_hard_assignments_and_inertia(session):
     assert "centroid" in session.narration
 
 
+def test_switching_mode_back_to_em_says_what_changed(session):
+    """Leaving k-means mode explains the return to soft responsibilities, once."""
+    assert "Back to EM" not in session.narration
+    session.mode = "kmeans"
+    session.mode = "em"
+    assert "Back to EM" in session.narration and "K-means mode" not in session.narration
+    session.reset()
+    assert "Back to EM" not in session.narration
+
+
 def test_kmeans_inertia_never_rises_and_converges_when_nothing_switches():
     """Both k-means half-steps lower inertia; converged means the last assignment moved no point."""
     s = Session(X=blobs(seed=5), n_components=4, mode="kmeans", init="random_from_data", seed=1)
