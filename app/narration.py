@@ -267,25 +267,39 @@ def converged_text(record, mode):
 # --------------------------------------------------------------------------------------------------
 # Collapse
 # --------------------------------------------------------------------------------------------------
-def collapse_banner(event, mixture, reg_covar, n_components):
-    """Markdown banner: which component collapsed, what happened, and the remedies."""
+def collapse_banner(event, mixture, reg_covar, n_components, yardstick=1.0):
+    """Markdown banner: which component collapsed, onto what, why it matters, and the remedies.
+
+    The shape: with about one point's worth it sits on that point; otherwise its covariance is read
+    against ``yardstick`` (a variance of the data): both variances far below it means a stack of
+    copies of one point, only one means it lies flat on a line of points (two points always do,
+    and so do values rounded to a grid).
+    """
     k = event.component
-    if event.kind == "starved":
-        what = (f"it lost almost all its points (it is responsible for {num(event.nk)} points' "
-                f"worth of data), so its variance is no longer estimated from anything")
+    variances = np.linalg.eigvalsh(np.asarray(mixture.full_covariances()[k]))
+    thin, wide = float(variances[0]), float(variances[1])
+    if event.nk < 1.5:
+        onto = f"its variance shrank to {num(thin)} around a single point, the only one it holds"
+    elif wide > 1e-4 * yardstick:
+        onto = (f"it flattened onto a line of points: its variance across the line shrank to "
+                f"{num(thin)} (along it, {num(wide)}), and the {num(event.nk)} points' worth it "
+                f"holds lie exactly on that line")
     else:
-        holds = ("it holds just that one point" if abs(event.nk - 1) < 0.05 else
-                 f"it holds {num(event.nk)} points' worth of responsibility")
-        what = (f"its variance shrank to {num(event.min_variance)} around a single point "
-                f"({holds}), so its density at that point, and with it the log-likelihood, grows "
-                f"without bound (→ +∞) as EM goes on")
-    reg = ("reg_covar is 0, so nothing stops it" if reg_covar == 0 else
-           f"reg_covar = {num(reg_covar)} was too small to stop it")
+        onto = (f"its variance shrank to {num(thin)} around a stack of copies of one point "
+                f"({num(event.nk)} points' worth)")
+    if reg_covar == 0:
+        growth = ("its density there, and with it the log-likelihood, grows without bound "
+                  "(→ +∞) as EM goes on: reg_covar is 0, so nothing stops it")
+    else:
+        growth = (f"its density there, and with it the log-likelihood, shoots up: reg_covar = "
+                  f"{num(reg_covar)} puts a floor under the variance, but far below the data's "
+                  f"scale, so the component is still a spike (with reg_covar = 0 the "
+                  f"log-likelihood would grow without bound, → +∞)")
     return (f"### ⚠ {_Name(k)} collapsed\n\n"
-            f"{_Name(k)} has collapsed: {what}; {reg}. This is not a better fit but a degenerate "
-            f"one: for a Gaussian mixture the likelihood has no maximum, and EM found the way to "
-            f"infinity.\n\n"
-            f"**Remedies:** raise **reg_covar** (a floor under every variance; try 1e-3), "
+            f"{_Name(k)} has collapsed: {onto}. So {growth}. This is not a better fit but a "
+            f"degenerate one: for a Gaussian mixture the likelihood has no maximum, and EM has "
+            f"found the way up its spike.\n\n"
+            f"**Remedies:** raise **reg_covar** (a floor under every variance; try 10⁻³), "
             f"lower **K** (now {n_components}), or **Reset** to a start that does not put a mean "
             f"on a lone point. **Step back** to watch it happen again.")
 

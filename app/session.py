@@ -46,9 +46,10 @@ State (constant parameters: only actions set them; every action ends in ONE batc
     iteration        number of E-steps taken so far (0 at the start).
     converged        bool.     playing: bool (Play is running).
     collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed):
-                     components whose variance has shrunk onto a point they hold (engine kind
-                     "singular", nk >= 0.5).  Forward steps are refused until a remedy or
-                     back().  Components that merely lost their data ("starving": nk < 0.5, or
+                     components whose variance has shrunk onto a point (or a stack or line of
+                     points) they hold (engine kind "singular", nk >= 0.5, variance below 1e-4 of
+                     the data's along its thinnest direction).  Forward steps are refused until a
+                     remedy or back().  Components that merely lost their data ("starving": nk < 0.5, or
                      kind "starved") are in ``history[-1].starved`` and only narrated.
     collapse_banner  markdown: the collapsed component, what happened, the remedies ("" if none).
     narration        markdown + LaTeX ($$...$$): what the last half-step did, what the next will do.
@@ -274,6 +275,7 @@ class Session(param.Parameterized):
         self._labels = []          # their argmax (hard labels), kept alongside
         self._origin = ""          # narration of how the current start was chosen
         self._mode_switched = False  # the current start follows a switch of mode (EM <-> k-means)
+        self._thin_variance = 1.0  # the data's variance along its thinnest direction
         self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
         self.param.watch(self._on_stale, list(self._STALE))
         if X is not None:
@@ -436,6 +438,7 @@ class Session(param.Parameterized):
         finally:
             self._quiet = False
         self._loaded_dataset = dataset
+        self._thin_variance = _thinnest_variance(X)
         with param.edit_constant(self):
             self.param.update(X=X, data_name=ds.title or ds.name, columns=tuple(ds.columns),
                               data_note=ds.note, data_source=ds.source, data_hints=dict(ds.hints),
@@ -681,12 +684,7 @@ class Session(param.Parameterized):
                 self._next_resp = (mixture, next_resp, ll)
                 elbo = em.lower_bound(X, resp, mixture)
                 inertia = None
-                found = em.detect_collapse(X, mixture, resp)
-                # A collapse (the lesson; EM cannot go on) is a singular component that holds a
-                # point: its density there runs off to infinity.  A component with less than half
-                # a point's worth is empty, whatever its variance: it is only noted as starving.
-                events = tuple(e for e in found if e.kind == "singular" and e.nk >= 0.5)
-                starved = tuple(e for e in found if e not in events)
+                events, starved = self._judge_collapse(em.detect_collapse(X, mixture, resp))
                 before = self._previous_ll()
                 converged = abs(ll - before) / len(X) < self.tol
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
@@ -700,6 +698,27 @@ class Session(param.Parameterized):
                           bool(converged) and not events, events, self.mode, 0, starved)
         self._push(record, resp, self._labels[-1])
         return True
+
+    # A component has collapsed when its thinnest variance is below this fraction of the data's
+    # variance along the data's own thinnest direction.
+    _COLLAPSE_RATIO = 1e-4
+
+    def _judge_collapse(self, found):
+        """Split the engine's events into collapses (EM cannot go on) and starving components.
+
+        A collapse is a component that holds a point (at least half a point's worth) while its
+        variance shrinks to nothing: its density there runs off to infinity.  The engine measures
+        "nothing" against the data's mean variance per axis; on elongated data (Old Faithful
+        unstandardised, the six points on a line) that flags healthy components that are merely
+        as thin as the data, so the yardstick here is the data's variance along its thinnest
+        direction.  A component with less than half a point's worth is empty, whatever its
+        variance: it is only noted as starving.
+        """
+        limit = self._COLLAPSE_RATIO * self._thin_variance
+        collapses = tuple(e for e in found
+                          if e.kind == "singular" and e.nk >= 0.5 and e.min_variance < limit)
+        starved = tuple(e for e in found if e.kind == "starved" or e.nk < 0.5)
+        return collapses, starved
 
     def _previous_ll(self, j=None):
         """Log-likelihood at the end of the iteration before record ``j`` (default: the last)."""
@@ -771,7 +790,8 @@ class Session(param.Parameterized):
                                  origin=self._origin, covariance_type=cov_type,
                                  reg_covar=self.reg_covar, mode_switched=self._mode_switched)
         banner = (narration.collapse_banner(collapse[0], last.mixture, self.reg_covar,
-                                            self.n_components) if collapse else "")
+                                            self.n_components, self._thin_variance)
+                  if collapse else "")
         self._publish(mixture=last.mixture, resp=resp, phase=phase, iteration=last.iteration,
                       converged=last.converged, collapse=collapse, collapse_banner=banner,
                       narration=text, equation=narration.equation(phase, self.mode, cov_type),
@@ -996,6 +1016,22 @@ class Session(param.Parameterized):
 # --------------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------------
+def _thinnest_variance(X):
+    """The data's variance along its thinnest direction (smallest eigenvalue of its covariance).
+
+    Falls back to the mean variance per axis when the data lie exactly on a line, and to 1 when
+    every point is the same, so it is always a positive yardstick.
+    """
+    if len(X) > 1:
+        thinnest = float(np.linalg.eigvalsh(np.cov(X, rowvar=False, bias=True))[0])
+        spread = float(X.var(axis=0).mean())
+        if thinnest > 1e-12 * spread:
+            return thinnest
+        if spread > 0:
+            return spread
+    return 1.0
+
+
 def _nearest_neighbour_distance(X):
     """Distance of each point to its nearest other point, in blocks (O(n^2) time, O(n) memory)."""
     X = np.asarray(X, dtype=float)

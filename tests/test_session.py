@@ -515,6 +515,26 @@ def test_collapse_by_stepping_with_reg_covar_zero():
     assert all_finite(s)
 
 
+@pytest.mark.parametrize("extra, words", [([[6.0, 6.0]], "around a single point"),
+                                          ([[6.0, 6.0]] * 3, "stack of copies of one point"),
+                                          ([[6.0, 6.0], [7.0, 7.5]], "flattened onto a line")])
+def test_the_banner_says_what_the_component_collapsed_onto(extra, words):
+    """A lone point, a stack of copies and a pair of points each collapse, named as such."""
+    X = np.concatenate([tight_and_lonely()[:-1], extra])
+    s = Session(X=X, n_components=2, reg_covar=0.0)
+    s.move_means([np.mean(extra, axis=0), [0.0, 0.0]])
+    assert run_to_collapse(s)
+    assert s.collapse[0].component == 0 and words in s.collapse_banner
+    assert all_finite(s)
+
+
+def test_a_thin_but_healthy_component_is_not_a_collapse():
+    """Guards against a false alarm: six points on a line make thin components, not collapses."""
+    s = Session(dataset="six_points", seed=1)
+    assert s.run() is True
+    assert s.converged and not s.collapse
+
+
 def test_a_collapsed_session_refuses_to_go_on_but_can_step_back():
     """After a collapse forward actions are refused with the remedies; back() works."""
     s = Session(X=tight_and_lonely(), n_components=2, reg_covar=0.0)
