@@ -48,9 +48,9 @@ State (constant parameters: only actions set them; every action ends in ONE batc
     collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed):
                      components whose variance has shrunk onto a point (or a stack or line of
                      points) they hold (engine kind "singular", nk >= 0.5, variance below 1e-4 of
-                     the data's along its thinnest direction).  Forward steps are refused until a
-                     remedy or back().  Components that merely lost their data ("starving": nk < 0.5, or
-                     kind "starved") are in ``history[-1].starved`` and only narrated.
+                     the data's along its thinnest direction).  Forward steps are refused until
+                     a remedy or back().  Components that merely lost their data ("starving":
+                     nk < 0.5, or kind "starved") are in ``history[-1].starved``, only narrated.
     collapse_banner  markdown: the collapsed component, what happened, the remedies ("" if none).
     narration        markdown + LaTeX ($$...$$): what the last half-step did, what the next will do.
     equation         LaTeX of the next half-step (without $$).
