@@ -4,6 +4,9 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from app import data, em, narration
 from app.session import CUSTOM, HalfStep, Session
@@ -795,11 +798,6 @@ def test_large_data_keeps_only_a_few_responsibility_arrays():
 # --------------------------------------------------------------------------------------------------
 # Any sequence of user actions keeps the session consistent (Hypothesis state machine)
 # --------------------------------------------------------------------------------------------------
-from hypothesis import settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule  # noqa: E402
-
-
 class SessionMachine(RuleBasedStateMachine):
     """A learner pressing buttons in any order, on small data so each example is quick."""
 
