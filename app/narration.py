@@ -90,12 +90,9 @@ def pct(x):
     return f"{p:.0f}%" if p >= 1 or p == 0 else f"{p:.1f}%"
 
 
-def _name(k):
-    return f"component {int(k) + 1}"
-
-
-def _Name(k):
-    return f"Component {int(k) + 1}"
+def _name(k, capital=False):
+    """A component as learners count it: ``_name(1)`` is "component 2"."""
+    return f"{'Component' if capital else 'component'} {int(k) + 1}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,14 +120,15 @@ def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
                else describe_e_step(last, previous, n_points, resp, labels))
     else:
         did = (describe_kmeans_m_step(last, previous, n_points) if mode == "kmeans"
-               else describe_m_step(last, previous, n_points, resp))
+               else describe_m_step(last, previous, n_points))
     parts = [did]
     if getattr(last, "starved", ()):
         parts.append(starved_text(last.starved[0]))
     if last.converged:
         parts.append(converged_text(last, mode))
     if last.collapse:
-        parts.append(f"**{_Name(last.collapse[0].component)} has collapsed** (see the banner): "
+        who = _name(last.collapse[0].component, capital=True)
+        parts.append(f"**{who} has collapsed** (see the banner): "
                      "step back, raise reg_covar, lower K or reset.")
     else:
         parts.append(describe_next(phase, mode, covariance_type, reg_covar))
@@ -171,23 +169,23 @@ def describe_e_step(record, previous, n_points, resp, labels=None):
     top = (resp.max(axis=1) if labels is None else resp[np.arange(len(resp)), labels])
     certain = float(np.mean(top > 0.9))
     return (f"**E-step {record.iteration}.** Each point's responsibilities were recomputed from "
-            f"the current components. {changed} {_Name(k)} now claims the largest share "
+            f"the current components. {changed} {_name(k, True)} now claims the largest share "
             f"({pct(shares[k])}); {pct(certain)} of the points are more than 90% sure of their "
             f"component. The parameters did not move, so the log-likelihood is still "
             f"{num(record.log_likelihood / n_points)} per point, and the lower bound has risen to "
             f"touch it.")
 
 
-def describe_m_step(record, previous, n_points, resp):
+def describe_m_step(record, previous, n_points):
     """M-step: which component moved most, its new share, and how much the likelihood rose."""
     old, new = previous.mixture, record.mixture
     moved = np.linalg.norm(np.asarray(new.means) - np.asarray(old.means), axis=1)
     k = int(np.argmax(moved))
-    w = np.asarray(new.weights)
+    weight = float(np.asarray(new.weights)[k])
     gain = (record.log_likelihood - previous.log_likelihood) / n_points
     return (f"**M-step {record.iteration}.** Every component moved to the weighted mean and spread "
-            f"of the points it is responsible for. {_Name(k)} now explains {pct(w[k])} of the "
-            f"data; its mean moved {num(moved[k])} units (the largest move). The log-likelihood "
+            f"of the points it is responsible for. {_name(k, True)} now explains {pct(weight)} of "
+            f"the data; its mean moved {num(moved[k])} units (the largest move). The log-likelihood "
             f"rose by {num(gain)} to {num(record.log_likelihood / n_points)} per point; the lower "
             f"bound with the old responsibilities is {num(record.lower_bound / n_points)}, in "
             f"between: the M-step raised the bound, and the true likelihood rose at least as much. "
@@ -207,7 +205,7 @@ def describe_kmeans_e_step(record, previous, n_points, resp):
     text = (f"**Assignment {record.iteration}.** Each point was assigned wholly to its nearest "
             f"mean (a hard E-step). {changed} Inertia is now {num(record.inertia)}.")
     if empty:
-        text += (f" {_Name(empty[0])} has no points; its mean will stay where it is.")
+        text += (f" {_name(empty[0], True)} has no points; its mean will stay where it is.")
     return text
 
 
@@ -220,8 +218,8 @@ def describe_kmeans_m_step(record, previous, n_points):
             f"M-step with equal weights and one shared round variance). ")
     if moved[k] == 0:
         return text + f"No mean moved: inertia stays at {num(record.inertia)}."
-    return text + (f"{_Name(k)} moved {num(moved[k])} units (the largest move); inertia fell from "
-                   f"{num(previous.inertia)} to {num(record.inertia)}.")
+    return text + (f"{_name(k, True)} moved {num(moved[k])} units (the largest move); inertia "
+                   f"fell from {num(previous.inertia)} to {num(record.inertia)}.")
 
 
 def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
@@ -249,7 +247,8 @@ def starved_text(event):
     """Note on a component that holds less than one point's worth of responsibility."""
     share = ("almost none of the data" if event.nk < 0.01 else
              f"only {num(event.nk)} points' worth of data")
-    return (f"{_Name(event.component)} is starving: it is responsible for {share}, so its weight "
+    who = _name(event.component, capital=True)
+    return (f"{who} is starving: it is responsible for {share}, so its weight "
             f"heads for 0 and its shape rests on almost nothing. EM can go on; the component "
             f"simply fades away (lower K to drop it).")
 
@@ -295,8 +294,8 @@ def collapse_banner(event, mixture, reg_covar, n_components, yardstick=1.0):
                   f"{num(reg_covar)} puts a floor under the variance, but far below the data's "
                   f"scale, so the component is still a spike (with reg_covar = 0 the "
                   f"log-likelihood would grow without bound, → +∞)")
-    return (f"### ⚠ {_Name(k)} collapsed\n\n"
-            f"{_Name(k)} has collapsed: {onto}. So {growth}. This is not a better fit but a "
+    return (f"### ⚠ {_name(k, True)} collapsed\n\n"
+            f"{_name(k, True)} has collapsed: {onto}. So {growth}. This is not a better fit but a "
             f"degenerate one: for a Gaussian mixture the likelihood has no maximum, and EM has "
             f"found the way up its spike.\n\n"
             f"**Remedies:** raise **reg_covar** (a floor under every variance; try 10⁻³), "
@@ -305,7 +304,8 @@ def collapse_banner(event, mixture, reg_covar, n_components, yardstick=1.0):
 
 
 def blocked_by_collapse(event):
-    return (f"{_Name(event.component)} has collapsed, so EM cannot go on: raise reg_covar, "
+    who = _name(event.component, capital=True)
+    return (f"{who} has collapsed, so EM cannot go on: raise reg_covar, "
             f"lower K, reset, or step back.")
 
 
