@@ -183,14 +183,15 @@ def describe_m_step(record, previous, n_points):
     k = int(np.argmax(moved))
     weight = float(np.asarray(new.weights)[k])
     gain = (record.log_likelihood - previous.log_likelihood) / n_points
+    ll, elbo = record.log_likelihood / n_points, record.lower_bound / n_points
     return (f"**M-step {record.iteration}.** Every component moved to the weighted mean and spread "
             f"of the points it is responsible for. {_name(k, True)} now explains {pct(weight)} of "
             f"the data; its mean moved {num(moved[k])} units (the largest move). The "
-            f"log-likelihood rose by {num(gain)} to {num(record.log_likelihood / n_points)} per point; the lower "
-            f"bound with the old responsibilities is {num(record.lower_bound / n_points)}, in "
-            f"between: the M-step raised the bound, and the true likelihood rose at least as much. "
-            f"The colours still show the responsibilities this M-step used; the next E-step "
-            f"recomputes them for the moved components.")
+            f"log-likelihood rose by {num(gain)} to {num(ll)} per point; the lower bound with the "
+            f"old responsibilities is {num(elbo)}, in between: the M-step raised the bound, and "
+            f"the true likelihood rose at least as much. The colours still show the "
+            f"responsibilities this M-step used; the next E-step recomputes them for the moved "
+            f"components.")
 
 
 def describe_kmeans_e_step(record, previous, n_points, resp):
