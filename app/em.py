@@ -57,10 +57,13 @@ _LOG_2PI = np.log(2.0 * np.pi)
 # below anything reg_covar or real data produce, it only matters once a component has collapsed,
 # where it turns log(0) and x / 0 into large finite numbers.
 _VARIANCE_FLOOR = 1e-12
-# A component whose smallest variance falls below this fraction of the data's variance (a standard
-# deviation under 1% of the data's) has shrunk onto a point or a line.
+# A component holding at least half a point whose smallest variance falls below this fraction of
+# the data's variance along the data's own thinnest direction (a standard deviation under 1% of
+# the data's) has shrunk onto a point or a line. The thinnest direction, not the mean spread, is
+# the yardstick so that a component merely as thin as elongated data is not called collapsed.
 _COLLAPSE_RATIO = 1e-4
-# ... or whose effective number of points nk falls below this.
+_COLLAPSE_MIN_NK = 0.5
+# A component with an effective number of points nk below this is starved (EM can go on).
 _STARVED_NK = 1.0
 
 
@@ -209,13 +212,36 @@ def _covariance_entries(covariances, covariance_type, n_components):
 # E-step
 
 
+def _min_eigenvalue(a, b, c):
+    """Smallest eigenvalue of [[a, b], [b, c]]: the variance along the thinnest direction."""
+    return np.maximum(0.5 * (a + c) - np.hypot(0.5 * (a - c), b), 0.0)
+
+
+def _data_covariance(X: np.ndarray):
+    """Entries (a, b, c) of the data's (biased) covariance, taken about the data's mean."""
+    centred = X - X.mean(axis=0)
+    a, c = np.einsum("ij,ij->j", centred, centred) / X.shape[0]
+    return a, float(centred[:, 0] @ centred[:, 1]) / X.shape[0], c
+
+
 def _data_variance(X: np.ndarray) -> float:
-    """The data's spread, the yardstick for "near-singular": mean per-axis variance, never 0."""
-    variance = float(X.var(axis=0).mean())
-    if variance > 0:
-        return variance
+    """The data's spread (mean per-axis variance), never 0: scales the variance floor."""
+    a, _, c = _data_covariance(X)
+    if a + c > 0:
+        return 0.5 * (a + c)
     # All points identical: fall back to their magnitude, or to 1 at the origin.
     return max(float(np.abs(X).max()) ** 2, 1.0)
+
+
+def _thinnest_data_variance(X: np.ndarray) -> float:
+    """The data's variance along its thinnest direction, the yardstick of collapse; never 0.
+
+    Falls back to the mean spread when the data lie on a line (then every component on that line
+    is singular, and is rightly reported as such) and to 1 when every point is the same.
+    """
+    a, b, c = _data_covariance(X)
+    thinnest = float(_min_eigenvalue(a, b, c))
+    return thinnest if thinnest > 1e-12 * (a + c) else _data_variance(X)
 
 
 # Internally, arrays over (component, point) are laid out component-major, shape (n_components,
@@ -258,8 +284,9 @@ def _logsumexp(a: np.ndarray) -> np.ndarray:
     """log(sum_k exp(a_k)) over components (axis 0) without overflow, shape (n_samples,)."""
     top = a.max(axis=0)
     top = np.where(np.isfinite(top), top, 0.0)
+    shifted = a - top
     with np.errstate(divide="ignore"):
-        return np.log(np.exp(a - top).sum(axis=0)) + top
+        return np.log(np.exp(shifted, out=shifted).sum(axis=0)) + top
 
 
 def _e_step(X: np.ndarray, mixture: Mixture):
@@ -287,7 +314,7 @@ def e_step(X, mixture: Mixture):
     """
     X = _check_X(X)
     log_norm, log_resp = _e_step(X, mixture)
-    return np.exp(log_resp).T, float(log_norm.sum())
+    return np.exp(log_resp, out=log_resp).T, float(log_norm.sum())
 
 
 def score_samples(X, mixture: Mixture) -> np.ndarray:
@@ -326,10 +353,13 @@ def lower_bound(X, resp, mixture: Mixture) -> float:
         raise ValueError(
             f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} components."
         )
-    weighted = _estimate_weighted_log_prob(X, mixture).T
-    positive = resp > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(positive, resp * (weighted - np.log(np.where(positive, resp, 1.0))), 0.0)
+    resp_t = np.ascontiguousarray(resp.T)  # free for e_step's output, already transposed
+    positive = resp_t > 0
+    terms = _estimate_weighted_log_prob(X, mixture)
+    terms -= np.log(resp_t, out=np.zeros_like(resp_t), where=positive)
+    terms *= resp_t
+    if not positive.all():
+        terms[~positive] = 0.0  # also where a zero weight made log pi_k = -inf
     return float(terms.sum())
 
 
@@ -452,9 +482,13 @@ def aic(X, mixture: Mixture) -> float:
 class CollapseEvent:
     """A component that has collapsed (or is collapsing), in plain words and figures.
 
-    kind is "singular" (its covariance has shrunk onto a point or a line, so its density and the
-    likelihood head for +infinity) or "starved" (it holds less than one point's worth of
-    responsibility).
+    kind is "singular" (it holds at least half a point and its covariance has shrunk onto a point
+    or a line, so its density and the likelihood head for +infinity) or "starved" (it holds less
+    than one point's worth of responsibility; EM can go on). ``onto`` says what a singular
+    component sits on: "point" (about one point's worth), "stack" (copies of one point: both
+    variances tiny) or "line" (points on a line: one variance tiny); "" for a starved one.
+    ``relative_variance`` is ``min_variance`` over the data's variance across its thinnest
+    direction.
     """
 
     component: int
@@ -463,6 +497,7 @@ class CollapseEvent:
     min_variance: float
     nk: float
     relative_variance: float
+    onto: str = ""
 
 
 def detect_collapse(X, mixture: Mixture, resp=None) -> list[CollapseEvent]:
@@ -484,24 +519,33 @@ def detect_collapse(X, mixture: Mixture, resp=None) -> list[CollapseEvent]:
     resp = e_step(X, mixture)[0] if resp is None else _check_resp(X, resp)
     nk = resp.sum(axis=0)
     a, b, c = _covariance_entries(mixture.covariances, mixture.covariance_type, mixture.n_components)
-    # Smallest eigenvalue of [[a, b], [b, c]]: the variance along the component's thinnest direction.
-    min_variance = np.maximum(0.5 * (a + c) - np.hypot(0.5 * (a - c), b), 0.0)
-    relative = min_variance / _data_variance(X)
+    min_variance = _min_eigenvalue(a, b, c)
+    yardstick = _thinnest_data_variance(X)
+    relative = min_variance / yardstick
+    max_variance = a + c - min_variance
     events = []
     for k in range(mixture.n_components):
-        share = f"{nk[k]:.3g} points' worth of responsibility"
-        if relative[k] < _COLLAPSE_RATIO:
+        count = f"{nk[k]:.3g}"
+        share = f"{count} {'point' if count == '1' else 'points'}' worth of responsibility"
+        if relative[k] < _COLLAPSE_RATIO and nk[k] >= _COLLAPSE_MIN_NK:
+            if nk[k] < 1.5:
+                onto, where = "point", "a single point"
+            elif max_variance[k] < _COLLAPSE_RATIO * yardstick:
+                onto, where = "stack", "a stack of copies of one point"
+            else:
+                onto, where = "line", "a line of points"
             events.append(
                 CollapseEvent(
                     k,
                     "singular",
                     f"Component {k + 1} has collapsed: its smallest variance is {min_variance[k]:.3g} "
-                    f"({relative[k]:.2g} of the data's), so it sits on "
-                    f"{'a single point' if nk[k] < 1.5 else 'a line of points'} holding {share}, "
-                    "and its density there, and the likelihood, grow without bound.",
+                    f"({relative[k]:.2g} of the data's across its thinnest direction), so it sits "
+                    f"on {where} holding {share}, and its density there, and the likelihood, grow "
+                    "without bound.",
                     float(min_variance[k]),
                     float(nk[k]),
                     float(relative[k]),
+                    onto,
                 )
             )
         elif nk[k] < _STARVED_NK:

@@ -267,20 +267,18 @@ def converged_text(record, mode):
 # --------------------------------------------------------------------------------------------------
 # Collapse
 # --------------------------------------------------------------------------------------------------
-def collapse_banner(event, mixture, reg_covar, n_components, yardstick=1.0):
+def collapse_banner(event, mixture, reg_covar, n_components):
     """Markdown banner: which component collapsed, onto what, why it matters, and the remedies.
 
-    The shape: with about one point's worth it sits on that point; otherwise its covariance is read
-    against ``yardstick`` (a variance of the data): both variances far below it means a stack of
-    copies of one point, only one means it lies flat on a line of points (two points always do,
-    and so do values rounded to a grid).
+    The shape is the engine's ``event.onto``: a single point, a stack of copies of one point, or a
+    line of points (two points always make one, and so do values rounded to a grid).
     """
     k = event.component
     variances = np.linalg.eigvalsh(np.asarray(mixture.full_covariances()[k]))
     thin, wide = float(variances[0]), float(variances[1])
-    if event.nk < 1.5:
+    if event.onto == "point":
         onto = f"its variance shrank to {num(thin)} around a single point, the only one it holds"
-    elif wide > 1e-4 * yardstick:
+    elif event.onto == "line":
         onto = (f"it flattened onto a line of points: its variance across the line shrank to "
                 f"{num(thin)} (along it, {num(wide)}), and the {num(event.nk)} points' worth it "
                 f"holds lie exactly on that line")

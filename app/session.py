@@ -47,10 +47,10 @@ State (constant parameters: only actions set them; every action ends in ONE batc
     converged        bool.     playing: bool (Play is running).
     collapse         tuple of :class:`app.em.CollapseEvent` (empty when nothing collapsed):
                      components whose variance has shrunk onto a point (or a stack or line of
-                     points) they hold (engine kind "singular", nk >= 0.5, variance below 1e-4 of
-                     the data's along its thinnest direction).  Forward steps are refused until
-                     a remedy or back().  Components that merely lost their data ("starving":
-                     nk < 0.5, or kind "starved") are in ``history[-1].starved``, only narrated.
+                     points) they hold (engine kind "singular", see ``em.detect_collapse``).
+                     Forward steps are refused until a remedy or back().  Components that merely
+                     lost their data (engine kind "starved") are in ``history[-1].starved``,
+                     only narrated.
     collapse_banner  markdown: the collapsed component, what happened, the remedies ("" if none).
     narration        markdown + LaTeX ($$...$$): what the last half-step did, what the next will do.
     equation         LaTeX of the next half-step (without $$).
@@ -275,7 +275,6 @@ class Session(param.Parameterized):
         self._labels = []          # their argmax (hard labels), kept alongside
         self._origin = ""          # narration of how the current start was chosen
         self._mode_switched = False  # the current start follows a switch of mode (EM <-> k-means)
-        self._thin_variance = 1.0  # the data's variance along its thinnest direction
         self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
         self.param.watch(self._on_stale, list(self._STALE))
         if X is not None:
@@ -438,7 +437,6 @@ class Session(param.Parameterized):
         finally:
             self._quiet = False
         self._loaded_dataset = dataset
-        self._thin_variance = _thinnest_variance(X)
         with param.edit_constant(self):
             self.param.update(X=X, data_name=ds.title or ds.name, columns=tuple(ds.columns),
                               data_note=ds.note, data_source=ds.source, data_hints=dict(ds.hints),
@@ -699,25 +697,11 @@ class Session(param.Parameterized):
         self._push(record, resp, self._labels[-1])
         return True
 
-    # A component has collapsed when its thinnest variance is below this fraction of the data's
-    # variance along the data's own thinnest direction.
-    _COLLAPSE_RATIO = 1e-4
-
-    def _judge_collapse(self, found):
-        """Split the engine's events into collapses (EM cannot go on) and starving components.
-
-        A collapse is a component that holds a point (at least half a point's worth) while its
-        variance shrinks to nothing: its density there runs off to infinity.  The engine measures
-        "nothing" against the data's mean variance per axis; on elongated data (Old Faithful
-        unstandardised, the six points on a line) that flags healthy components that are merely
-        as thin as the data, so the yardstick here is the data's variance along its thinnest
-        direction.  A component with less than half a point's worth is empty, whatever its
-        variance: it is only noted as starving.
-        """
-        limit = self._COLLAPSE_RATIO * self._thin_variance
-        collapses = tuple(e for e in found
-                          if e.kind == "singular" and e.nk >= 0.5 and e.min_variance < limit)
-        starved = tuple(e for e in found if e.kind == "starved" or e.nk < 0.5)
+    @staticmethod
+    def _judge_collapse(found):
+        """Split the engine's events into collapses (EM cannot go on) and starving components."""
+        collapses = tuple(e for e in found if e.kind == "singular")
+        starved = tuple(e for e in found if e.kind == "starved")
         return collapses, starved
 
     def _previous_ll(self, j=None):
@@ -732,7 +716,8 @@ class Session(param.Parameterized):
         nk = resp.sum(0)
         k = int(np.argmin(nk))
         return em.CollapseEvent(component=k, kind="singular", reason=str(exc),
-                                min_variance=0.0, nk=float(nk[k]), relative_variance=0.0)
+                                min_variance=0.0, nk=float(nk[k]), relative_variance=0.0,
+                                onto="point")
 
     # ---- history bookkeeping --------------------------------------------------------------------
     # The records live in self._records while an action runs (run() takes hundreds of half-steps);
@@ -790,7 +775,7 @@ class Session(param.Parameterized):
                                  origin=self._origin, covariance_type=cov_type,
                                  reg_covar=self.reg_covar, mode_switched=self._mode_switched)
         banner = (narration.collapse_banner(collapse[0], last.mixture, self.reg_covar,
-                                            self.n_components, self._thin_variance)
+                                            self.n_components)
                   if collapse else "")
         self._publish(mixture=last.mixture, resp=resp, phase=phase, iteration=last.iteration,
                       converged=last.converged, collapse=collapse, collapse_banner=banner,
@@ -1016,22 +1001,6 @@ class Session(param.Parameterized):
 # --------------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------------
-def _thinnest_variance(X):
-    """The data's variance along its thinnest direction (smallest eigenvalue of its covariance).
-
-    Falls back to the mean variance per axis when the data lie exactly on a line, and to 1 when
-    every point is the same, so it is always a positive yardstick.
-    """
-    if len(X) > 1:
-        thinnest = float(np.linalg.eigvalsh(np.cov(X, rowvar=False, bias=True))[0])
-        spread = float(X.var(axis=0).mean())
-        if thinnest > 1e-12 * spread:
-            return thinnest
-        if spread > 0:
-            return spread
-    return 1.0
-
-
 def _nearest_neighbour_distance(X):
     """Distance of each point to its nearest other point, in blocks (O(n^2) time, O(n) memory)."""
     X = np.asarray(X, dtype=float)

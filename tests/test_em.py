@@ -359,3 +359,32 @@ def test_mixture_is_immutable():
     np.testing.assert_array_equal(mixture.means, before)
     with pytest.raises(ValueError):
         mixture.means[0, 0] = 1.0
+
+
+def test_thin_but_healthy_components_are_not_called_collapsed():
+    """On elongated data a component as thin as the data across is healthy, not collapsed."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(0, 100, 400), rng.normal(0, 0.01, 400)])
+    X[:200, 0] += 500
+    result = em.fit(X, 2, seed=0)
+    assert em.detect_collapse(X, result.mixture, result.resp) == []
+
+
+@pytest.mark.parametrize(
+    "points, onto",
+    [
+        ([[6.0, 6.0]], "point"),
+        ([[6.0, 6.0]] * 4, "stack"),
+        ([[6.0, 6.0], [7.0, 7.0], [8.0, 8.0]], "line"),
+    ],
+)
+def test_collapse_says_what_the_component_sits_on(points, onto):
+    """A component locked on one point, on copies of one point, or on a line is named as such."""
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 0.5, (40, 2)), points])
+    resp = np.zeros((len(X), 2))
+    resp[:40, 0] = 1
+    resp[40:, 1] = 1
+    mixture = em.m_step(X, resp, "full", reg_covar=0)
+    events = em.detect_collapse(X, mixture, resp)
+    assert [(e.component, e.kind, e.onto) for e in events] == [(1, "singular", onto)]
