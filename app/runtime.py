@@ -111,13 +111,43 @@ def prepare_browser() -> None:
     - Panel 1.9 reads ``pyodide.ffi.jsnull`` (new in Pyodide 0.28). On 0.27 a JS null already
       arrives as None, so any sentinel that nothing equals is correct; without it every
       browser-to-Python change fails with an AttributeError.
+    - Binary arrays from the browser (a dragged mean's new coordinates) arrive as
+      ``{"type": "bytes", "data": {"buffer": ArrayBuffer}}``. Panel 1.9 turns them into Bokeh
+      buffer references in a ``to_py`` default converter, which Pyodide 0.28 calls for plain JS
+      objects; 0.27 converts those to dicts itself, so the reference is made after conversion.
     - Panel sanitizes the string data of ReactiveHTML components (and opt-in Markdown) with nh3,
       a compiled package that has no Pyodide 0.27 build here; bleach (pure Python) stands in.
     """
     import pyodide.ffi
 
-    if not hasattr(pyodide.ffi, "jsnull"):
+    if not hasattr(pyodide.ffi, "jsnull"):  # Pyodide < 0.28
         pyodide.ffi.jsnull = object()
+        _reference_buffers_after_to_py()
     from panel.util import HTML_SANITIZER
 
     HTML_SANITIZER._sanitize = _clean_html
+
+
+def _reference_buffers_after_to_py() -> None:
+    import uuid
+
+    from bokeh.core.serialization import Buffer
+    from panel.io import pyodide as pn_pyodide
+
+    convert = pn_pyodide.to_py
+
+    def by_reference(value):
+        if isinstance(value, list):
+            return [by_reference(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        data = value.get("data")
+        if value.get("type") == "bytes" and isinstance(data, dict) and "buffer" in data:
+            raw = data["buffer"]
+            raw = raw.to_bytes() if hasattr(raw, "to_bytes") else bytes(raw)
+            uid = uuid.uuid4().hex
+            pn_pyodide._current_buffers.append(Buffer(id=uid, data=raw))
+            return {**value, "data": {"id": uid}}
+        return {k: by_reference(v) for k, v in value.items()}
+
+    pn_pyodide.to_py = lambda obj: by_reference(convert(obj))

@@ -110,6 +110,11 @@
       const [views] = await Bokeh.embed.embed_items(docs_json, render_items);
 
       pyodideWorker.jsdoc = [...views.roots.values()][0].model.document;
+      // The prerendered document is dead now: drop it, so Bokeh.documents[0] is the live one
+      // (as under panel serve) for anyone who inspects the page.
+      for (const doc of Bokeh.documents.filter((d) => d !== pyodideWorker.jsdoc)) {
+        Bokeh.documents.splice(Bokeh.documents.indexOf(doc), 1);
+      }
       pyodideWorker.jsdoc.on_change(send_change.bind(null, pyodideWorker.jsdoc), false);
       pyodideWorker.postMessage({type: "rendered"});
 

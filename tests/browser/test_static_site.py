@@ -1,7 +1,8 @@
 """The static Pyodide site that build.py writes, served on 127.0.0.1 and driven in Debian's chromium.
 
 Two builds per session: a small placeholder app (tests/browser/placeholder_app.py) that tests the
-pipeline on its own (runtime, packages, worker, lazy matplotlib), and the lab itself (app/main.py).
+pipeline on its own (runtime, packages, worker, lazy matplotlib), and the lab itself (app/main.py),
+driven as test_lab_serve.py drives it under `panel serve` (its page helpers are reused).
 Every test runs on `guarded_page` (conftest.py): it fails on any console error, page error or request
 that leaves 127.0.0.1; this module adds a guard against failed requests (404s and aborted loads).
 Python is known to be live when the page script sets <body data-pyodide="live">, which happens only
@@ -15,9 +16,11 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from tests.browser.conftest import REPO, free_port, serve
+from conftest import REPO, deep_text, free_port, serve
+from test_lab_serve import TO_DATA_JS, TO_PAGE_JS, assert_no_nan, source, status, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +43,13 @@ def _build_and_serve(tmp_path_factory, app: str):
 def placeholder_site(tmp_path_factory):
     """The placeholder app's static site, served; yields its base URL."""
     with _build_and_serve(tmp_path_factory, "tests/browser/placeholder_app.py") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def lab_site(tmp_path_factory):
+    """The lab's static site (app/main.py), served; yields its base URL."""
+    with _build_and_serve(tmp_path_factory, "app/main.py") as base:
         yield base
 
 
@@ -130,5 +140,105 @@ def test_export_loads_matplotlib_on_demand(placeholder_site, site_page):
         page.get_by_role("button", name="Export PNG").click()
     path = download.value.path()
     with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert any("/matplotlib-" in url for url in requested)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lab in Pyodide
+
+@pytest.fixture
+def lab(lab_site, site_page):
+    """The lab's static site, live (Python running in the browser), at iteration 0."""
+    page = open_live(site_page, lab_site)
+    wait_status(page, iteration=0, phase="E")
+    return page
+
+
+def test_lab_goes_live_with_everything_local(lab, screenshot):
+    """The lab starts in the browser from 127.0.0.1 only, shows its state as text, and no NaN."""
+    page = lab
+    text = deep_text(page)
+    assert "Iteration" in text and "Next" in text and "Log-likelihood" in text
+    assert len(source(page, "emlab-means")["x"]) == 3
+    assert_no_nan(page)
+    print("lab start-up timings (ms):", page.evaluate("window.emlab.timings"))
+    screenshot(page, "lab-live")
+
+
+def test_lab_e_and_m_steps_change_what_is_shown(lab, screenshot):
+    """E-step recolours the points (responsibilities), M-step moves the means; the status follows."""
+    page = lab
+    assert len(set(source(page, "emlab-points")["color"])) == 1  # the uniform start blend
+    means = source(page, "emlab-means")
+    before = status(page)
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    # The status and the points arrive as separate patches: wait for the recoloured points.
+    page.wait_for_function("() => new Set(Bokeh.documents[0].get_model_by_name('emlab-points')"
+                           ".data.color).size > 10")
+    page.get_by_role("button", name="M-step").click()
+    wait_status(page, iteration=1, phase="E")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-m')"
+                           ".data.step.length === 1")
+    after = source(page, "emlab-means")
+    assert not np.allclose([after["x"], after["y"]], [means["x"], means["y"]])
+    assert float(status(page)["loglik"].replace("\u2212", "-").replace(",", "")) > \
+        float(before["loglik"].replace("\u2212", "-").replace(",", ""))
+    assert_no_nan(page)
+    screenshot(page, "lab-after-one-iteration")
+
+
+def test_lab_twenty_rapid_step_clicks_advance_twenty_iterations(lab):
+    """Guards the worker race in the lab: 20 back-to-back Step clicks give iteration 20, not more."""
+    page = lab
+    click_rapidly(page, "Step", 20)
+    wait_status(page, iteration=20, phase="E")
+    page.wait_for_timeout(1000)
+    assert status(page)["iteration"] == "20"
+
+
+def test_lab_dragging_a_mean_reseeds_em(lab):
+    """A mouse drag of a handle reaches Python in the worker, which restarts EM at the drop point."""
+    page = lab
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_status(page, iteration=1, phase="E")
+    means = source(page, "emlab-means")
+    start = page.evaluate(TO_PAGE_JS, [means["x"][0], means["y"][0]])
+    page.mouse.move(*start)
+    page.mouse.down()
+    for t in np.linspace(0, 1, 12)[1:]:
+        page.mouse.move(start[0] + t * 120, start[1] - t * 90)
+    page.mouse.up()
+    dropped = page.evaluate(TO_DATA_JS, [start[0] + 120, start[1] - 90])
+    wait_status(page, iteration=0, phase="E")
+    after = source(page, "emlab-means")
+    span = max(np.ptp(source(page, "emlab-points")["x"]), 1e-9)
+    assert abs(after["x"][0] - dropped[0]) < 0.02 * span
+    assert abs(after["y"][0] - dropped[1]) < 0.02 * span
+
+
+def test_lab_break_it_reaches_collapse_without_nan(lab, screenshot):
+    """"Break it" then Run: the collapse banner appears and no NaN reaches the page."""
+    page = lab
+    page.get_by_role("button", name="Break it").click()
+    wait_status(page, iteration=0, phase="E")
+    page.get_by_role("button", name="Run to convergence").click()
+    banner = page.locator(".emlab-collapse-banner").first
+    banner.wait_for(state="visible", timeout=60_000)
+    assert status(page)["state"] == "collapsed"
+    assert_no_nan(page)
+    screenshot(page, "lab-collapse")
+
+
+def test_lab_export_png_loads_matplotlib_on_demand(lab):
+    """Export draws with matplotlib, which the site loads only now; the download is a real PNG."""
+    page = lab
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.get_by_text("Export", exact=True).click()
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Figure (PNG)").click()
+    with open(download.value.path(), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert any("/matplotlib-" in url for url in requested)
