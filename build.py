@@ -365,6 +365,108 @@ def wheel_version(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Byte-compilation for the browser: Pyodide itself (CPython 3.12.7 in node) compiles, so the
+# bytecode matches the runtime exactly. The site then ships .pyc instead of .py: the browser
+# neither downloads sources nor compiles them at start-up (imports are most of the start time).
+
+COMPILE_JS = r"""
+const [indexURL, root] = process.argv.slice(1);
+const { loadPyodide } = require(indexURL + "/pyodide.js");
+(async () => {
+  const pyodide = await loadPyodide({ indexURL: indexURL + "/" });
+  pyodide.FS.mkdirTree("/work");
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: root }, "/work");
+  pyodide.runPython(`
+import importlib.util, json, marshal, os
+
+# jobs.json: [[folder, prefix], ...]: compile every .py under folder as if it lived at prefix.
+failed = []
+for folder, prefix in json.load(open("/work/jobs.json")):
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, name)
+            runtime_path = prefix + os.path.relpath(path, folder)
+            try:
+                with open(path, "rb") as f:
+                    code = compile(f.read(), runtime_path, "exec", dont_inherit=True)
+            except SyntaxError:
+                failed.append(runtime_path)  # not importable code (a template, old syntax)
+                continue
+            # PEP 552 header, timestamp flavour with zeros: a sourceless import checks only
+            # the magic number.
+            with open(path + "c", "wb") as f:
+                f.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+json.dump(failed, open("/work/failed.json", "w"))
+`);
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+
+def byte_compile(core: Path, wheels: list[Path], stdlib: Path, out_dir: Path) -> dict[Path, Path]:
+    """Wheels (and the stdlib zip) with every importable .py replaced by its .pyc, cached by the
+    sha256 of the input. Returns {input: compiled output}."""
+    cached = CACHE / "pyc"
+    cached.mkdir(parents=True, exist_ok=True)
+    result, todo = {}, []
+    for source in [*wheels, stdlib]:
+        target = cached / sha256(source)[:16] / source.name
+        result[source] = target
+        if not target.exists():
+            todo.append(source)
+    if todo:
+        log(f"byte-compiling {len(todo)} archive(s) with Pyodide in node")
+        work = Path(tempfile.mkdtemp(prefix="pyc-", dir=CACHE))
+        try:
+            jobs = []
+            for i, source in enumerate(todo):
+                folder = work / str(i)
+                with ZipFile(source) as z:
+                    for name in z.namelist():
+                        if name.endswith(".py"):
+                            z.extract(name, folder)
+                prefix = ("/lib/python312.zip/" if source == stdlib
+                          else "/lib/python3.12/site-packages/")
+                jobs.append([f"/work/{i}", prefix])
+            (work / "jobs.json").write_text(json.dumps(jobs))
+            run(["node", "-e", COMPILE_JS, str(core.resolve()), str(work)])
+            for i, source in enumerate(todo):
+                folder = work / str(i)
+
+                def swap(name, data, folder=folder):
+                    pyc = folder / (name + "c")
+                    if name.endswith(".py") and pyc.exists():
+                        return [(name + "c", pyc.read_bytes())]
+                    return [(name, data)]
+
+                target = result[source]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if source == stdlib:
+                    rewrite_zip(source, target, swap)
+                else:
+                    rewrite_wheel(source, target, drop=lambda n: False, transform=swap)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def rewrite_zip(src: Path, dst: Path, transform) -> None:
+    """A plain zip (the stdlib) with members transformed, fixed timestamps."""
+    partial = dst.with_suffix(".partial")
+    with ZipFile(src) as z, ZipFile(partial, "w", ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            if info.is_dir():
+                continue
+            for name, data in transform(info.filename, z.read(info)):
+                member = ZipInfo(name, date_time=EPOCH)
+                member.compress_type = ZIP_DEFLATED
+                member.external_attr = 0o644 << 16
+                out.writestr(member, data)
+    partial.replace(dst)
+
+
+# ---------------------------------------------------------------------------------------------
 # The site
 
 def site_lock(lock: dict, compiled: dict[str, Path], pure: dict[str, tuple[Path, list[str]]]) -> dict:
@@ -373,7 +475,10 @@ def site_lock(lock: dict, compiled: dict[str, Path], pure: dict[str, tuple[Path,
     Our pure wheels replace the lock's entries of the same name (Pyodide's compiled markupsafe,
     pyyaml, older jinja2 ...), so `loadPackage(["panel", ...])` resolves and integrity-checks them.
     """
-    packages = {name: lock["packages"][name] for name in compiled}
+    # Byte-compiled copies of Pyodide's wheels differ from the originals (checked against npm's
+    # lock when fetched): the site's lock carries the hash of the file it ships.
+    packages = {name: {**lock["packages"][name], "sha256": sha256(path)}
+                for name, path in compiled.items()}
     for name, (path, imports) in pure.items():
         key = normalize(name)
         depends = []
@@ -498,7 +603,7 @@ def check_offline(out: Path, allowed: tuple[str, ...]) -> None:
                 raise BuildError(f"{name} would fetch from another origin: {url[:160]}")
 
 
-def build(out: Path, app: Path, *, cdn: bool = False) -> None:
+def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -> None:
     started = time.monotonic()
     CACHE.mkdir(parents=True, exist_ok=True)
     core, lock = fetch_pyodide_core()
@@ -510,6 +615,13 @@ def build(out: Path, app: Path, *, cdn: bool = False) -> None:
     imports = {**{n: v[2] for n, v in PURE_WHEELS.items()},
                **{n: v[2] for n, v in SDIST_WHEELS.items()}, "emlab": ["app"]}
     pure = {name: (path, imports[name]) for name, path in {**pypi, **sdists, "emlab": own}.items()}
+    stdlib = core / "python_stdlib.zip"
+    if compile_py:
+        swapped = byte_compile(core, [*compiled.values(), *(p for p, _ in pure.values())],
+                               stdlib, CACHE / "pyc")
+        compiled = {name: swapped[path] for name, path in compiled.items()}
+        pure = {name: (swapped[path], imports) for name, (path, imports) in pure.items()}
+        stdlib = swapped[stdlib]
 
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -527,7 +639,7 @@ def build(out: Path, app: Path, *, cdn: bool = False) -> None:
         config = {"indexURL": "./pyodide/", "lockFileURL": "./pyodide/pyodide-lock.json",
                   "packages": STARTUP, "wheels": [], "panelRoot": "./panel/"}
         for name in PYODIDE_CORE:
-            shutil.copy2(core / name, staging / "pyodide" / name)
+            shutil.copy2(stdlib if name == stdlib.name else core / name, staging / "pyodide" / name)
         for path in [*compiled.values(), *(p for p, _ in pure.values())]:
             shutil.copy2(path, staging / "pyodide" / path.name)
         (staging / "pyodide" / "pyodide-lock.json").write_text(
@@ -544,11 +656,15 @@ def build(out: Path, app: Path, *, cdn: bool = False) -> None:
         shutil.copy2(STATIC / "embed-example.html", staging / "embed-example.html")
     copy_panel_and_bokeh_assets(staging, pypi_original("panel"), pypi_original("bokeh"), html)
     check_offline(staging, (PYODIDE_CDN,) if cdn else ())
-    (staging / ".emlab-build").write_text(json.dumps({"cdn": cdn, "app": str(app)}))
+    (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py)))
     shutil.rmtree(out, ignore_errors=True)
     staging.replace(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     log(f"wrote {out} ({size / 1e6:.1f} MB on disk) in {time.monotonic() - started:.1f} s")
+
+
+def build_key(app: Path, cdn: bool, compile_py: bool) -> dict:
+    return {"cdn": cdn, "app": str(app), "compiled": compile_py}
 
 
 def pypi_original(name: str) -> Path:
@@ -613,15 +729,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cdn", action="store_true",
                         help="take Pyodide and its compiled packages from jsDelivr (untested "
                              "offline; the browser needs internet access)")
+    parser.add_argument("--no-compile", dest="compile_py", action="store_false",
+                        help="ship .py sources instead of Pyodide-compiled .pyc (slower start)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = parser.parse_args(argv)
     out, app = args.out.resolve(), args.app.resolve()
     try:
         stamp = out / ".emlab-build"
         stale = (args.force or args.command == "build" or sources_newer_than(stamp, app)
-                 or json.loads(stamp.read_text()) != {"cdn": args.cdn, "app": str(app)})
+                 or json.loads(stamp.read_text()) != build_key(app, args.cdn, args.compile_py))
         if stale:
-            build(out, app, cdn=args.cdn)
+            build(out, app, cdn=args.cdn, compile_py=args.compile_py)
         if args.command == "serve":
             serve(out, args.port)
     except BuildError as error:
