@@ -221,9 +221,7 @@ def _min_eigenvalue(a, b, c):
 
 def _data_covariance(X: np.ndarray):
     """Entries (a, b, c) of the data's (biased) covariance, taken about the data's mean."""
-    centred = np.ascontiguousarray(X.T)
-    centred -= centred.mean(axis=1, keepdims=True)
-    x, y = centred
+    x, y = _columns(X) - X.mean(axis=0)[:, None]  # a new array: X itself is never written
     n = X.shape[0]
     return float(x @ x) / n, float(x @ y) / n, float(y @ y) / n
 

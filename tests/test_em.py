@@ -388,3 +388,14 @@ def test_collapse_says_what_the_component_sits_on(points, onto):
     mixture = em.m_step(X, resp, "full", reg_covar=0)
     events = em.detect_collapse(X, mixture, resp)
     assert [(e.component, e.kind, e.onto) for e in events] == [(1, "singular", onto)]
+
+
+@pytest.mark.parametrize("X", [np.array([[1.0, 2.0]]), np.asfortranarray(blobs())])
+def test_engine_never_writes_into_X(X):
+    """Guards a bug where centring the data in place wrote into (or failed on) a read-only X."""
+    X.flags.writeable = False
+    before = X.copy()
+    mixture = em.initial_mixture(X, 1)
+    em.detect_collapse(X, mixture)
+    em.m_step(X, em.e_step(X, mixture)[0])
+    np.testing.assert_array_equal(X, before)
