@@ -548,8 +548,15 @@ def convert(app: Path, out: Path, worker_config: dict) -> tuple[str, str]:
         """Panel renders the worker with its own variables; we add ours."""
 
         def render(self, context):
-            return worker_template.render(code=context["code"],
-                                          config=json.dumps(worker_config, indent=2))
+            # Right after Panel creates the document, before the app's code: give Panel's
+            # Location the page's URL (the code is escaped for a JS template literal).
+            anchor = "init_doc()\\n"
+            if anchor not in context["code"]:
+                raise BuildError("Panel's generated app code no longer calls init_doc(); "
+                                 "update convert() in build.py")
+            code = context["code"].replace(
+                anchor, anchor + "import app.runtime\\napp.runtime.sync_page_location()\\n", 1)
+            return worker_template.render(code=code, config=json.dumps(worker_config, indent=2))
 
     class Handler:
         def render(self, context):
@@ -649,11 +656,8 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -
     html = finish_html(html)
     (staging / "index.html").write_text(html, encoding="utf-8")
     (staging / "worker.js").write_text(worker, encoding="utf-8")
-    for name in ("loader.css", "favicon.svg", "favicon.ico"):
-        if (STATIC / name).exists():
-            shutil.copy2(STATIC / name, staging / name)
-    if (STATIC / "embed-example.html").exists():
-        shutil.copy2(STATIC / "embed-example.html", staging / "embed-example.html")
+    for name in ("loader.css", "favicon.svg", "embed-example.html"):
+        shutil.copy2(STATIC / name, staging / name)
     copy_panel_and_bokeh_assets(staging, pypi_original("panel"), pypi_original("bokeh"), html)
     check_offline(staging, (PYODIDE_CDN,) if cdn else ())
     (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py)))

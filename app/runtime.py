@@ -11,7 +11,9 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
   an ``async`` callback that awaits this first (Panel awaits async callbacks, FileDownload included).
 - ``query_string()``: the page's query string (``"?embed=1&k=3"``), the same in both runtimes.
 - ``prepare_browser()``: called by the static site's worker before the app is imported; adapts
-  Panel 1.9 to Pyodide 0.27 (see its docstring).
+  Panel 1.9 to Pyodide 0.27 (see its docstring). ``sync_page_location()``: called by the worker
+  right after Panel's document exists, so ``pn.state.location`` describes the page (its query
+  string included) in the browser as it does under ``panel serve``.
 
 Must not import anything of the app, nor panel/bokeh/param at module level (it must stay importable
 anywhere; ``query_string`` reads Panel's location lazily, under ``panel serve`` only).
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["IN_BROWSER", "load_packages", "prepare_browser", "query_string"]
+__all__ = ["IN_BROWSER", "load_packages", "prepare_browser", "query_string",
+           "sync_page_location"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -151,3 +154,24 @@ def _reference_buffers_after_to_py() -> None:
         return {k: by_reference(v) for k, v in value.items()}
 
     pn_pyodide.to_py = lambda obj: by_reference(convert(obj))
+
+
+def sync_page_location() -> None:
+    """Fill Panel's Location for the current document from the page's URL (browser only).
+
+    The worker is started as ``<site>/worker.js?<the page's query>``, so its own location gives
+    the site's address and the page's query string; the page is the site's index.
+    """
+    import js
+    from panel.io.state import state
+    from panel.util import edit_readonly
+
+    worker = js.location
+    pathname = str(worker.pathname).rsplit("/", 1)[0] + "/"
+    search = str(worker.search or "")
+    with edit_readonly(state.location):
+        state.location.param.update(
+            href=f"{worker.origin}{pathname}{search}", protocol=str(worker.protocol),
+            hostname=str(worker.hostname), port=str(worker.port), pathname=pathname,
+            search=search,
+        )

@@ -242,3 +242,42 @@ def test_lab_export_png_loads_matplotlib_on_demand(lab):
     with open(download.value.path(), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert any("/matplotlib-" in url for url in requested)
+
+
+def test_lab_embed_query_gives_the_compact_layout(lab_site, site_page, screenshot):
+    """?embed=1 reaches the Python in the worker (Panel's location), which drops the title bar."""
+    page = open_live(site_page, lab_site)
+    assert "gaussian mixtures, one half-step" in deep_text(page).lower()
+    page = open_live(site_page, lab_site + "/?embed=1")
+    wait_status(page, iteration=0, phase="E")
+    assert "gaussian mixtures, one half-step" not in deep_text(page).lower()
+    screenshot(page, "lab-embed")
+
+
+def test_lab_survives_a_hostile_url(lab_site, site_page):
+    """Script tags, huge numbers and NaN in the query are neither executed nor shown as NaN."""
+    page = site_page
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    hostile = ("/?embed=%3Cscript%3Ealert(1)%3C/script%3E&k=NaN&seed=1e999&reg=-inf"
+               "&means=%3Cimg%20src=x%20onerror=alert(2)%3E&steps=99999999&data=../../etc/passwd")
+    open_live(page, lab_site + hostile)
+    wait_status(page, phase="E")
+    assert dialogs == []
+    assert page.locator("img[src=x]").count() == 0
+    assert_no_nan(page)
+
+
+def test_embed_example_page_renders_both_iframes(lab_site, site_page, screenshot):
+    """static/embed-example.html frames the lab twice; both frames start Python and go live."""
+    page = site_page
+    page.set_viewport_size({"width": 1000, "height": 1400})
+    page.goto(lab_site + "/embed-example.html")
+    frames = page.locator("iframe")
+    assert frames.count() == 2
+    for i in range(2):
+        frames.nth(i).scroll_into_view_if_needed()
+        frame = page.frame_locator("iframe").nth(i)
+        frame.locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
+        frame.locator(".emlab-status").first.wait_for(timeout=30_000)
+    screenshot(page, "embed-example")
