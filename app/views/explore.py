@@ -56,7 +56,8 @@ class RestartsExplorer(pn.viewable.Viewer):
         self.summary = pn.pane.Markdown("Run EM from several seeds and compare where they end.",
                                         sizing_mode="stretch_width", margin=(0, 10))
         self.source = ColumnDataSource(dict(value=[], jitter=[], seed=[], index=[], color=[],
-                                            optimum=[], iterations=[]))
+                                            optimum=[], iterations=[]),
+                                       name="emlab-restarts")
         self.figure = self._build_figure()
         self.source.selected.on_change("indices", self._on_dot_selected)
         self.session.param.watch(self._on_session, ["version"])
@@ -171,8 +172,8 @@ class ModelSelection(pn.viewable.Viewer):
             "BIC and AIC trade fit (log-likelihood) against the number of parameters; lower is "
             "better. Each K is fitted to convergence with the current settings.",
             sizing_mode="stretch_width", margin=(0, 10))
-        self.source = ColumnDataSource(dict(k=[], bic=[], aic=[]))
-        self.best = ColumnDataSource(dict(k=[], bic=[], label=[]))
+        self.source = ColumnDataSource(dict(k=[], bic=[], aic=[]), name="emlab-bic")
+        self.best = ColumnDataSource(dict(k=[], bic=[], label=[]), name="emlab-bic-best")
         self.figure = self._build_figure()
         self.session.param.watch(self._on_session, ["version"])
         self._shown = None

@@ -40,11 +40,14 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         empty = dict(step=[], value=[], iteration=[])
-        self.e_points = ColumnDataSource(dict(empty))
-        self.m_points = ColumnDataSource(dict(empty))
-        self.start_point = ColumnDataSource(dict(empty))
-        self.curve = ColumnDataSource(dict(step=[], value=[], lower_bound=[]))
-        self.converged_point = ColumnDataSource(dict(step=[], value=[]))
+        # Named so browser tests can find them in the page's Bokeh document.
+        self.e_points = ColumnDataSource(dict(empty), name="emlab-trace-e")
+        self.m_points = ColumnDataSource(dict(empty), name="emlab-trace-m")
+        self.start_point = ColumnDataSource(dict(empty), name="emlab-trace-start")
+        self.curve = ColumnDataSource(dict(step=[], value=[], lower_bound=[]),
+                                      name="emlab-trace-curve")
+        self.converged_point = ColumnDataSource(dict(step=[], value=[]),
+                                                name="emlab-trace-converged")
         self.figure = self._build_figure()
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_STATUS_CSS],
                                    margin=(4, 10))
@@ -52,7 +55,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         self.refresh()
 
     def _build_figure(self):
-        fig = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
+        fig = figure(name="emlab-trace-plot", height=260, sizing_mode="stretch_width",
+                     tools="pan,wheel_zoom,reset",
                      toolbar_location=None, x_axis_label="half-step",
                      y_axis_label="log-likelihood per point", background_fill_color="#fbfbfd")
         fig.grid.grid_line_color = "#e6e6ee"

@@ -54,14 +54,16 @@ class MainPlot(pn.viewable.Viewer):
         super().__init__(**params)
         self._syncing = False  # True while Python writes the means source (not a user drag)
         self._n_resp_columns = 0
-        self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]))
+        # Sources are named so browser tests can find them in the page's Bokeh document.
+        self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]), name="emlab-points")
         self.ellipses = ColumnDataSource(
             {name: [] for name in ("component", "level", "x", "y", "width", "height", "angle",
-                                   "weight", "xs", "ys", "color", "line_alpha", "fill_alpha")}
+                                   "weight", "xs", "ys", "color", "line_alpha", "fill_alpha")},
+            name="emlab-ellipses",
         )
-        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[]))
-        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[]))
-        self.outliers = ColumnDataSource(dict(x=[], y=[]))
+        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[]), name="emlab-means")
+        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[]), name="emlab-collapsed")
+        self.outliers = ColumnDataSource(dict(x=[], y=[]), name="emlab-outliers")
         self.figure = self._build_figure()
         self.means.on_change("data", self._on_means_edited)
         self.figure.on_event(Tap, self._on_tap)
@@ -77,6 +79,7 @@ class MainPlot(pn.viewable.Viewer):
 
     def _build_figure(self):
         fig = figure(
+            name="emlab-main-plot",
             output_backend="webgl",  # WebGL scatter keeps N = 50,000 interactive
             sizing_mode="stretch_width",
             height=PLOT_HEIGHT,

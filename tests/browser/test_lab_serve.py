@@ -1,0 +1,256 @@
+"""The lab in a real browser: headless Chromium against `panel serve app/main.py` on 127.0.0.1.
+
+Each test loads a fresh page (a fresh server-side session), acts as a user (clicks, mouse drags,
+keys) and asserts what the page shows: the Bokeh data that reached the browser, the status line,
+and pixels of the plot canvas. The guarded_page fixture fails the test on any console error or
+request that leaves 127.0.0.1. Screenshots are saved under the test's tmp dir (or EMLAB_SCREENSHOTS).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import deep_text
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+SOURCE_JS = """(name) => {
+  const model = Bokeh.documents[0].get_model_by_name(name);
+  const out = {};
+  for (const [key, column] of model.data.entries ? model.data.entries() : Object.entries(model.data))
+    out[key] = Array.from(column, (v) => (ArrayBuffer.isView(v) || Array.isArray(v)) ? Array.from(v) : v);
+  return out;
+}"""
+
+# data coordinates -> page coordinates of the main plot (and back), through BokehJS's own scales
+TO_PAGE_JS = """([x, y]) => {
+  const view = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name('emlab-main-plot'));
+  const rect = (view.canvas_view ?? view.canvas).el.getBoundingClientRect();
+  return [rect.left + view.frame.x_scale.compute(x), rect.top + view.frame.y_scale.compute(y)];
+}"""
+TO_DATA_JS = """([px, py]) => {
+  const view = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name('emlab-main-plot'));
+  const rect = (view.canvas_view ?? view.canvas).el.getBoundingClientRect();
+  return [view.frame.x_scale.invert(px - rect.left), view.frame.y_scale.invert(py - rect.top)];
+}"""
+# every number in every ColumnDataSource of the page must be finite
+NONFINITE_JS = """() => {
+  const bad = [];
+  for (const model of Bokeh.documents[0].all_models) {
+    if (!model.data || model.type !== "ColumnDataSource") continue;
+    const entries = model.data.entries ? [...model.data.entries()] : Object.entries(model.data);
+    for (const [key, column] of entries) {
+      const check = (v) => { if (typeof v === "number" && !Number.isFinite(v)) bad.push(`${model.name}.${key}`); };
+      for (const v of column) { if (ArrayBuffer.isView(v) || Array.isArray(v)) { for (const w of v) check(w); } else check(v); }
+    }
+  }
+  return [...new Set(bad)];
+}"""
+
+
+def source(page, name):
+    return page.evaluate(SOURCE_JS, name)
+
+
+def status(page):
+    """The status line's data-* attributes (iteration, phase, loglik, state)."""
+    el = page.locator(".emlab-status").first
+    return {key: el.get_attribute(f"data-{key}") for key in ("iteration", "phase", "loglik", "state")}
+
+
+def wait_status(page, **expected):
+    """Wait until the status line shows the expected values (the server answers asynchronously)."""
+    selector = ".emlab-status" + "".join(f'[data-{k}="{v}"]' for k, v in expected.items())
+    page.locator(selector).first.wait_for(timeout=20_000)
+
+
+def plot_pixels(page):
+    """The main plot's canvas as an RGB array (from a screenshot of its element)."""
+    import io
+
+    from PIL import Image
+
+    handle = page.evaluate_handle(
+        "() => { const v = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name("
+        "'emlab-main-plot')); return (v.canvas_view ?? v.canvas).el; }")
+    png = handle.as_element().screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def assert_no_nan(page):
+    text = deep_text(page)
+    for bad in ("NaN", "nan ", "Infinity", " inf "):
+        assert bad not in text, f"{bad!r} on the page: ...{text[text.find(bad) - 80:][:160]}..."
+    assert page.evaluate(NONFINITE_JS) == []
+
+
+@pytest.fixture
+def lab(guarded_page, panel_server):
+    page = guarded_page
+    page.goto(panel_server.url)
+    try:
+        page.get_by_role("button", name="E-step").wait_for(timeout=30_000)
+        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
+                               "Bokeh.documents[0].get_model_by_name('emlab-points')"
+                               ".data.x.length > 0", timeout=30_000)
+    except Exception as exc:  # show why: the server log holds the traceback
+        pytest.fail(f"the lab did not load: {exc}\n--- panel serve log ---\n{panel_server.log_tail()}")
+    wait_status(page, iteration=0, phase="E")
+    return page
+
+
+def test_load_shows_the_lab(lab, screenshot):
+    """The page shows the controls, the plot with K handles and the status line, with no NaN."""
+    page = lab
+    for name in ("E-step", "M-step", "Step", "Run to convergence", "◀ Step back", "Reset",
+                 "Break it"):
+        assert page.get_by_role("button", name=name).first.is_visible(), name
+    assert page.get_by_role("button", name="M-step").is_disabled()
+    assert page.get_by_role("button", name="E-step").is_enabled()
+    means = source(page, "emlab-means")
+    assert len(means["x"]) == 3
+    assert len(source(page, "emlab-ellipses")["x"]) == 6
+    assert len(source(page, "emlab-trace-start")["step"]) == 1
+    text = deep_text(page)
+    assert "Iteration" in text and "Next" in text and "Log-likelihood" in text
+    # KaTeX typeset the narration's equation
+    assert page.locator(".emlab-narration .katex").count() > 0
+    assert_no_nan(page)
+    screenshot(page, "01-loaded")
+
+
+def test_e_step_recolours_and_extends_the_trace_then_m_step_moves_ellipses(lab, screenshot):
+    """E-step: point colours change, the trace gains an E point; M-step: the ellipses move."""
+    page = lab
+    colors_before = source(page, "emlab-points")["color"]
+    pixels_before = plot_pixels(page)
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-e')"
+                           ".data.step.length === 1")
+    colors_after = source(page, "emlab-points")["color"]
+    assert len(set(colors_before)) == 1  # before: every point the same (uniform) blend
+    assert len(set(colors_after)) > 10 and colors_after != colors_before
+    page.wait_for_timeout(300)  # let the WebGL canvas repaint
+    changed = np.abs(plot_pixels(page) - pixels_before).sum(axis=2) > 30
+    assert changed.mean() > 0.002, "the plot's pixels did not change after the E-step"
+    assert page.get_by_role("button", name="E-step").is_disabled()
+    screenshot(page, "02-after-e-step")
+
+    ellipses_before = source(page, "emlab-ellipses")
+    page.get_by_role("button", name="M-step").click()
+    wait_status(page, iteration=1, phase="E")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-m')"
+                           ".data.step.length === 1")
+    ellipses_after = source(page, "emlab-ellipses")
+    moved = np.hypot(np.subtract(ellipses_after["x"], ellipses_before["x"]),
+                     np.subtract(ellipses_after["y"], ellipses_before["y"]))
+    assert moved.max() > 0.05, "no ellipse moved after the M-step"
+    means = source(page, "emlab-means")
+    np.testing.assert_allclose(means["x"], ellipses_after["x"][: len(means["x"])])
+    assert len(source(page, "emlab-trace-curve")["step"]) == 3
+    assert_no_nan(page)
+    screenshot(page, "03-after-m-step")
+
+
+def test_dragging_a_mean_reseeds_em_at_the_drop_point(lab, screenshot):
+    """A mouse drag of handle 1 moves its mean to the drop point and restarts EM there."""
+    page = lab
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_status(page, iteration=1, phase="E")
+    means = source(page, "emlab-means")
+    start = page.evaluate(TO_PAGE_JS, [means["x"][0], means["y"][0]])
+    target = [start[0] + 120, start[1] - 90]
+    page.mouse.move(*start)
+    page.mouse.down()
+    for t in np.linspace(0, 1, 12)[1:]:
+        page.mouse.move(start[0] + t * 120, start[1] - t * 90)
+    page.mouse.up()
+    dropped = page.evaluate(TO_DATA_JS, target)
+    wait_status(page, iteration=0, phase="E")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve')"
+                           ".data.step.length === 1")
+    after = source(page, "emlab-means")
+    assert len(after["x"]) == 3
+    span = max(np.ptp(source(page, "emlab-points")["x"]), 1e-9)
+    assert math.hypot(after["x"][0] - dropped[0], after["y"][0] - dropped[1]) < 0.02 * span
+    # the other handles stayed where they were
+    np.testing.assert_allclose(after["x"][1:], means["x"][1:], atol=1e-9)
+    # the narration tells where this start came from
+    assert "where you dropped them" in deep_text(page)
+    screenshot(page, "04-after-drag")
+
+
+def test_break_it_reaches_the_collapse_banner_without_nan(lab, screenshot):
+    """"Break it", then Step until the banner names the collapsed component; no NaN anywhere."""
+    page = lab
+    page.get_by_role("button", name="Break it").click()
+    wait_status(page, iteration=0, phase="E")
+    banner = page.locator(".emlab-collapse-banner").first
+    step = page.get_by_role("button", name="Step", exact=True)
+    for _ in range(40):
+        if banner.is_visible() or step.is_disabled():
+            break
+        step.click()
+        page.wait_for_timeout(250)
+    banner.wait_for(state="visible", timeout=10_000)
+    text = banner.evaluate("(el) => (el.shadowRoot ?? el).textContent")
+    assert "collapsed" in text.lower() and "reg_covar" in text
+    assert len(source(page, "emlab-collapsed")["x"]) == 1
+    assert page.get_by_role("button", name="E-step").is_disabled()
+    assert page.get_by_role("button", name="M-step").is_disabled()
+    assert status(page)["state"] == "collapsed"
+    assert_no_nan(page)
+    screenshot(page, "05-collapse")
+
+
+def test_keyboard_shortcuts_step_and_undo(lab):
+    """Keys e and m take half-steps; the left arrow undoes one."""
+    page = lab
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("e")
+    wait_status(page, iteration=1, phase="M")
+    page.keyboard.press("m")
+    wait_status(page, iteration=1, phase="E")
+    page.keyboard.press("ArrowLeft")
+    wait_status(page, iteration=1, phase="M")
+    page.keyboard.press(" ")
+    wait_status(page, iteration=1, phase="E")
+
+
+def test_play_runs_to_convergence_and_stops(lab, screenshot):
+    """Play takes half-steps by itself and stops at convergence with the star on the trace."""
+    page = lab
+    page.get_by_role("button", name="▶ Play").click()
+    page.locator('.emlab-status[data-state="converged"]').first.wait_for(timeout=90_000)
+    assert len(source(page, "emlab-trace-converged")["step"]) == 1
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
+    screenshot(page, "06-converged")
+
+
+def test_restarts_model_selection_and_views(lab, screenshot):
+    """Restarts strip fills, BIC marks a best K, hard/uncertainty views and k-means mode paint."""
+    page = lab
+    page.locator(".bk-tab", has_text="Restarts").click()
+    page.get_by_role("button", name="Run restarts").click()
+    page.get_by_text("restarts ended in").first.wait_for(timeout=60_000)
+    assert len(source(page, "emlab-restarts")["value"]) == 10
+    screenshot(page, "07-restarts")
+    page.locator(".bk-tab", has_text="Model selection").click()
+    page.get_by_role("button", name="Compute BIC / AIC").click()
+    page.get_by_text("BIC is lowest at K").first.wait_for(timeout=90_000)
+    assert len(source(page, "emlab-bic-best")["k"]) == 1
+    screenshot(page, "08-model-selection")
+    colors = source(page, "emlab-points")["color"]
+    page.get_by_role("button", name="Uncertainty").click()
+    page.wait_for_function("(c) => Array.from(Bokeh.documents[0].get_model_by_name('emlab-points')"
+                           ".data.color).join() !== c", arg=",".join(map(str, colors)))
+    page.get_by_role("button", name="k-means (hard)").click()
+    page.get_by_text("K-means mode").first.wait_for(timeout=10_000)
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_status(page, iteration=1, phase="E")
+    assert "Inertia" in deep_text(page)
+    assert_no_nan(page)
+    screenshot(page, "09-kmeans-uncertainty")
