@@ -226,7 +226,7 @@ def test_mode_toggle_switches_to_kmeans(lab):
     """The k-means toggle sets the session mode; the plot subtitle says what changed."""
     lab.controls.mode.value = "kmeans"
     assert lab.session.mode == "kmeans"
-    assert "k-means" in lab.plot._subtitle.text
+    assert "k-means" in lab.plot.caption.object and lab.plot.caption.visible
     lab.session.step()
     assert set(np.unique(lab.session.display_resp())) <= {0.0, 1.0}
 
@@ -328,3 +328,37 @@ def test_export_callbacks_produce_files(lab):
     assert '"n_components": 3' in e._json().getvalue()
     assert e._csv().getvalue().count("\n") == len(s.X) + 1
     assert e.png.filename.endswith(".png") and "it1" in e.png.filename
+
+
+# ---------------------------------------------------------------------------------- data
+
+
+def test_csv_upload_loads_data_and_resets_em(lab):
+    """Uploading a CSV (FileInput bytes) makes it the session's data; EM restarts on it."""
+    s, d = lab.session, lab.data
+    s.e_step()
+    d.upload.filename = "mine.csv"
+    d.upload.value = b"a,b\n0,0\n1,1\n2,0\n10,10\n11,11\n12,10\n"
+    assert len(s.X) == 6 and tuple(s.columns) == ("a", "b")
+    assert len(s.history) == 1 and s.phase == "E"
+    assert d.upload_status.alert_type == "success" and "mine.csv" in d.upload_status.object
+    np.testing.assert_allclose(lab.plot.points.data["x"], [0, 1, 2, 10, 11, 12])
+
+
+def test_bad_csv_is_refused_with_a_message(lab):
+    """A file without two numeric columns leaves the data alone and says why."""
+    s, d = lab.session, lab.data
+    n = len(s.X)
+    d.upload.filename = "words.csv"
+    d.upload.value = b"name,colour\nann,red\nbob,blue\n"
+    assert len(s.X) == n
+    assert d.upload_status.alert_type == "danger" and "words.csv" in d.upload_status.object
+
+
+def test_dataset_picker_changes_data(lab):
+    """Picking another data set loads it and resets EM; the note names it."""
+    s, d = lab.session, lab.data
+    other = [o for o in d.picker.options if o != s.dataset and "(" not in str(o)][0]
+    d.picker.value = other if not isinstance(d.picker.options, dict) else d.picker.options[other]
+    assert s.dataset == d.picker.value and len(s.history) == 1
+    assert f"{len(s.X):,} points" in d.note.object

@@ -72,18 +72,21 @@ class DataPanel(pn.viewable.Viewer):
         from app import data  # the parser of the data layer; imported where it is needed
 
         name = self.upload.filename or "upload.csv"
-        raw = event.new
         try:
-            text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else str(raw)
-            ds = data.parse_csv(text, name=name.rsplit(".", 1)[0])
-        except (ValueError, UnicodeDecodeError) as exc:
-            self.upload_status.alert_type = "danger"
-            self.upload_status.object = f"**{name}** was not loaded: {exc}"
-            self.upload_status.visible = True
+            # parse_csv decodes the bytes itself (UTF-8/16 with or without BOM, else Latin-1) and
+            # drops rows it cannot use, saying so in ds.messages.
+            ds = data.parse_csv(event.new, name=name.rsplit(".", 1)[0], drop_invalid=True)
+        except ValueError as exc:
+            self._report("danger", f"**{name}** was not loaded: {exc}")
             return
-        ok = self.session.use_dataset(ds)
-        self.upload_status.alert_type = "success" if ok else "danger"
-        self.upload_status.object = (
-            f"Loaded **{name}**: {len(ds.X):,} points ({ds.columns[0]}, {ds.columns[1]})."
-            if ok else f"**{name}** was not loaded: {self.session.message}")
+        if not self.session.use_dataset(ds):
+            self._report("danger", f"**{name}** was not loaded: {self.session.message}")
+            return
+        notes = " ".join(getattr(ds, "messages", ()) or ())
+        self._report("success", f"Loaded **{name}**: {len(ds.X):,} points "
+                                f"({ds.columns[0]}, {ds.columns[1]}). {notes}".strip())
+
+    def _report(self, kind, text):
+        self.upload_status.alert_type = kind
+        self.upload_status.object = text
         self.upload_status.visible = True

@@ -128,6 +128,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         # A plain string assigned after construction would be read as a column name.
         self._legend.items[0].label = bokeh_value("inertia" if kmeans else "log-likelihood")
         self._legend.items[1].visible = not kmeans
+        # EM climbs and k-means descends: keep the legend in the corner the curve leaves empty.
+        self._legend.location = "top_right" if kmeans else "bottom_right"
         self.status.object = self.status_html()
 
     def status_html(self) -> str:

@@ -26,7 +26,6 @@ from bokeh.models import (
     ColumnDataSource,
     GroupFilter,
     HoverTool,
-    Label,
     PointDrawTool,
 )
 from bokeh.plotting import figure
@@ -35,7 +34,7 @@ from app import geometry
 from app.views.state import ViewState
 
 HANDLE_SIZE = 22
-PLOT_HEIGHT = 700
+PLOT_HEIGHT = 660
 COLLAPSE_RED = "#d00000"
 LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
 
@@ -73,6 +72,10 @@ class MainPlot(pn.viewable.Viewer):
         self.view_state.param.watch(self._on_view_state, ["coloring", "show_outliers",
                                                          "add_points"])
         self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=PLOT_HEIGHT)
+        # What the plot currently shows (k-means mode, colouring, add-point mode), in the DOM so it
+        # wraps, is read by screen readers and by tests.
+        self.caption = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 12),
+                                    css_classes=["emlab-plot-caption"], stylesheets=[_CAPTION_CSS])
         self.refresh()
 
     # ------------------------------------------------------------------------------ building
@@ -109,8 +112,10 @@ class MainPlot(pn.viewable.Viewer):
                     line_color="#222222", line_width=1.5, line_dash="dotted", name="outliers")
         fig.scatter("x", "y", source=self.collapsed, size=52, marker="circle", fill_color=None,
                     line_color=COLLAPSE_RED, line_width=4, name="collapsed")
-        fig.text("x", "y", text="label", source=self.collapsed, x_offset=30, y_offset=-26,
-                 text_color=COLLAPSE_RED, text_font_style="bold", text_font_size="15px")
+        fig.text("x", "y", text="label", source=self.collapsed, y_offset=34, text_align="center",
+                 text_baseline="top", text_color=COLLAPSE_RED, text_font_style="bold",
+                 text_font_size="15px", background_fill_color="white",
+                 background_fill_alpha=0.85)
         handles = fig.scatter("x", "y", source=self.means, size=HANDLE_SIZE, fill_color="color",
                               line_color="#111111", line_width=2.5, name="means")
         fig.text("x", "y", text="label", source=self.means, text_align="center",
@@ -123,14 +128,12 @@ class MainPlot(pn.viewable.Viewer):
         fig.toolbar.active_drag = draw
         self._hover = HoverTool(renderers=[points], tooltips=[("point", "@index")])
         fig.add_tools(self._hover)
-        self._subtitle = Label(x=8, y=8, x_units="screen", y_units="screen", text="",
-                               text_font_size="13px", text_color="#444455",
-                               background_fill_color="white", background_fill_alpha=0.8)
-        fig.add_layout(self._subtitle)
+        # Room around the data so handles, rings and labels at the edge stay inside the frame.
+        fig.x_range.range_padding = fig.y_range.range_padding = 0.12
         return fig
 
     def __panel__(self):
-        return self._pane
+        return pn.Column(self.caption, self._pane, sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------------------ drawing
 
@@ -153,7 +156,7 @@ class MainPlot(pn.viewable.Viewer):
         self._set_tooltips(resp.shape[1])
         self._draw_mixture(mixture)
         self._draw_outliers()
-        self._draw_subtitle()
+        self._draw_caption()
 
     def _columns(self):
         columns = self.session.columns or ("x", "y")
@@ -237,7 +240,7 @@ class MainPlot(pn.viewable.Viewer):
         mask = np.asarray(self.session.outlier_mask(), dtype=bool)
         self.outliers.data = dict(x=X[mask, 0], y=X[mask, 1])
 
-    def _draw_subtitle(self):
+    def _draw_caption(self):
         parts = []
         if self.session.mode == "kmeans":
             parts.append("k-means: hard assignments, equal weights, one shared spherical variance")
@@ -248,8 +251,8 @@ class MainPlot(pn.viewable.Viewer):
             parts.append("hard view: colour of the most responsible component")
         if self.view_state.add_points:
             parts.append("click adds a point · shift-click removes one")
-        self._subtitle.text = "  ·  ".join(parts)
-        self._subtitle.visible = bool(parts)
+        self.caption.object = "".join(f"<span>{p}</span>" for p in parts)
+        self.caption.visible = bool(parts)
 
     # ------------------------------------------------------------------------------ events
 
@@ -260,7 +263,7 @@ class MainPlot(pn.viewable.Viewer):
         if any(e.name in ("coloring",) for e in events):
             self.points.data.update(color=self._colors(self._resp()))
         self._draw_outliers()
-        self._draw_subtitle()
+        self._draw_caption()
 
     def _on_means_edited(self, attr, old, new):
         """A drag ended in the browser (or a test assigned the source): re-seed EM there.
@@ -307,3 +310,10 @@ class MainPlot(pn.viewable.Viewer):
         d = np.hypot(*((X - (x, y)) / span).T)
         i = int(np.argmin(d))
         return i if radius is None or d[i] <= radius else None
+
+
+_CAPTION_CSS = """
+:host { font-size: 14px; color: #33334a; }
+span { display: inline-block; background: #eef2fb; border-radius: 12px; padding: 2px 10px;
+       margin: 2px 6px 2px 0; }
+"""
