@@ -362,3 +362,10 @@ def test_dataset_picker_changes_data(lab):
     d.picker.value = other if not isinstance(d.picker.options, dict) else d.picker.options[other]
     assert s.dataset == d.picker.value and len(s.history) == 1
     assert f"{len(s.X):,} points" in d.note.object
+
+
+def test_long_display_equations_are_stacked():
+    """A display equation whose parts are separated by \\quad is set one part per line."""
+    out = markdown_with_math_to_html(r"$$a = 1,\quad b = 2\qquad c = 3$$ and $x \quad y$")
+    assert r"$$\begin{gathered}a = 1 \\ b = 2 \\ c = 3\end{gathered}$$" in out
+    assert r"$x \quad y$" in out  # inline maths is left alone

@@ -24,6 +24,21 @@ _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
+_SEPARATOR = re.compile(r",?\\q?quad\s*")
+
+
+def _stack_display(math: str) -> str:
+    """A display equation made of parts separated by ``\\quad`` becomes one part per line.
+
+    The narration panel is narrow (a projector shows it beside the plot); the M-step's four
+    updates side by side would overflow it.
+    """
+    if not (math.startswith("$$") and _SEPARATOR.search(math)):
+        return math
+    parts = [p.strip() for p in _SEPARATOR.split(math[2:-2]) if p.strip()]
+    return "$$\\begin{gathered}" + " \\\\ ".join(parts) + "\\end{gathered}$$"
+
+
 def markdown_with_math_to_html(text: str) -> str:
     """Markdown -> HTML, leaving every ``$$...$$`` and ``$...$`` span for KaTeX.
 
@@ -33,7 +48,7 @@ def markdown_with_math_to_html(text: str) -> str:
     maths = []
 
     def hold(match):
-        maths.append(match.group(0))
+        maths.append(_stack_display(match.group(0)))
         return f"EMLABMATH{len(maths) - 1}Z"
 
     rendered = _MARKDOWN.render(_MATH.sub(hold, text or ""))
@@ -75,7 +90,9 @@ class NarrationPanel(pn.viewable.Viewer):
 _BANNER_CSS = """
 :host .alert { font-size: 15px; border-left: 6px solid #d00000; }
 """
+# Long equations (the full-covariance M-step) scroll inside the card instead of widening the page.
 _TEXT_CSS = """
-:host { font-size: 15px; line-height: 1.5; }
-:host .katex-display { margin: 0.4em 0; overflow-x: auto; overflow-y: hidden; }
+:host { font-size: 15px; line-height: 1.5; max-width: 100%; overflow-x: hidden; }
+.katex-display { margin: 0.4em 0; max-width: 100%; overflow-x: auto; overflow-y: hidden;
+                 padding: 2px 0 6px 0; }
 """

@@ -254,3 +254,27 @@ def test_restarts_model_selection_and_views(lab, screenshot):
     assert "Inertia" in deep_text(page)
     assert_no_nan(page)
     screenshot(page, "09-kmeans-uncertainty")
+
+
+def test_hover_shows_responsibilities_and_click_pins_a_table(lab, screenshot):
+    """Hovering a point shows r1..rK in a tooltip; clicking it pins the inspector's table."""
+    page = lab
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    points, means = source(page, "emlab-points"), source(page, "emlab-means")
+    xy = np.column_stack([points["x"], points["y"]])
+    far = np.min(np.hypot(*(xy[:, None, :] - np.column_stack([means["x"], means["y"]])[None]).T),
+                 axis=0)
+    i = int(np.argmax(far))  # a point well away from every handle
+    at = page.evaluate(TO_PAGE_JS, [float(xy[i, 0]), float(xy[i, 1])])
+    page.mouse.move(at[0] - 20, at[1] - 20)
+    page.mouse.move(*at)
+    tooltip = page.locator(".bk-tooltip-content").first
+    tooltip.wait_for(state="visible", timeout=10_000)
+    text = tooltip.text_content()
+    assert f"#{i}" in text and "r1" in text and "r3" in text
+    page.mouse.click(*at)
+    page.locator(".bk-tab", has_text="Inspect").click()
+    page.get_by_text("Bayes' rule").first.wait_for(timeout=10_000)
+    assert page.locator("table.emlab-inspect tbody tr").count() == 3
+    screenshot(page, "10-inspect")
