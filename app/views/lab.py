@@ -50,13 +50,16 @@ class Lab(pn.viewable.Viewer):
         left = pn.Column(
             pn.Column(self.data.picker_view(), **card),
             pn.Column(self.controls, **card),
-            width=340, margin=(0, 12, 0, 0), scroll=False,
+            width=310, margin=(0, 12, 0, 0),
         )
         center = pn.Column(
             self.narration.banner,
+            # The plot takes the window's height (less the title bar): on a projector it is the
+            # largest thing on the screen, whatever the resolution.
             pn.Column(self.plot, sizing_mode="stretch_width", css_classes=["emlab-card"],
-                      stylesheets=[_CARD_CSS]),
-            sizing_mode="stretch_width", min_width=480,
+                      stylesheets=[_CARD_CSS],
+                      styles={"height": f"calc(100vh - {40 if self.embedded else 100}px)"}),
+            sizing_mode="stretch_width", min_width=440,
         )
         tabs = pn.Tabs(
             ("Inspect", self.inspector),
@@ -70,7 +73,7 @@ class Lab(pn.viewable.Viewer):
             pn.Column(self.loglik, **card),
             pn.Column(self.narration.message, self.narration.text, **card),
             pn.Column(tabs, **card),
-            width=470, margin=(0, 0, 0, 12),
+            width=420, margin=(0, 0, 0, 12),
         )
         body = pn.Row(left, center, right, sizing_mode="stretch_width", margin=(12, 12))
         if self.embedded:

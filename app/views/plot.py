@@ -34,7 +34,7 @@ from app import geometry
 from app.views.state import ViewState
 
 HANDLE_SIZE = 22
-PLOT_HEIGHT = 660
+MIN_PLOT_HEIGHT = 480  # the plot grows to the height its container gives it (see app.views.lab)
 COLLAPSE_RED = "#d00000"
 LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
 
@@ -71,7 +71,8 @@ class MainPlot(pn.viewable.Viewer):
         self.session.param.watch(self._on_session, ["version"])
         self.view_state.param.watch(self._on_view_state, ["coloring", "show_outliers",
                                                          "add_points"])
-        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=PLOT_HEIGHT)
+        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_both",
+                                   min_height=MIN_PLOT_HEIGHT)
         # What the plot currently shows (k-means mode, colouring, add-point mode), in the DOM so it
         # wraps, is read by screen readers and by tests.
         self.caption = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 12),
@@ -84,8 +85,8 @@ class MainPlot(pn.viewable.Viewer):
         fig = figure(
             name="emlab-main-plot",
             output_backend="webgl",  # WebGL scatter keeps N = 50,000 interactive
-            sizing_mode="stretch_width",
-            height=PLOT_HEIGHT,
+            sizing_mode="stretch_both",
+            min_height=MIN_PLOT_HEIGHT,
             tools="pan,wheel_zoom,box_zoom,reset",
             active_scroll="wheel_zoom",
             toolbar_location="above",
@@ -133,7 +134,8 @@ class MainPlot(pn.viewable.Viewer):
         return fig
 
     def __panel__(self):
-        return pn.Column(self.caption, self._pane, sizing_mode="stretch_width")
+        return pn.Column(self.caption, self._pane, sizing_mode="stretch_both",
+                         min_height=MIN_PLOT_HEIGHT)
 
     # ------------------------------------------------------------------------------ drawing
 
