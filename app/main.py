@@ -10,7 +10,8 @@ from app.session import Session
 from app.views import Lab
 
 # KaTeX renders the narration's $$ equations; Panel serves it from its own bundled copy.
-pn.extension("katex", notifications=False, sizing_mode="stretch_width")
+pn.extension("katex", notifications=False, sizing_mode="stretch_width",
+             raw_css=["body { background: #f3f4f8; margin: 0; }"])
 
 
 def _embedded() -> bool:

@@ -61,7 +61,8 @@ class MainPlot(pn.viewable.Viewer):
             name="emlab-ellipses",
         )
         self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[]), name="emlab-means")
-        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[]), name="emlab-collapsed")
+        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[], align=[]),
+                                          name="emlab-collapsed")
         self.outliers = ColumnDataSource(dict(x=[], y=[]), name="emlab-outliers")
         self.figure = self._build_figure()
         self.means.on_change("data", self._on_means_edited)
@@ -113,7 +114,7 @@ class MainPlot(pn.viewable.Viewer):
                     line_color="#222222", line_width=1.5, line_dash="dotted", name="outliers")
         fig.scatter("x", "y", source=self.collapsed, size=52, marker="circle", fill_color=None,
                     line_color=COLLAPSE_RED, line_width=4, name="collapsed")
-        fig.text("x", "y", text="label", source=self.collapsed, y_offset=34, text_align="center",
+        fig.text("x", "y", text="label", source=self.collapsed, y_offset=34, text_align="align",
                  text_baseline="top", text_color=COLLAPSE_RED, text_font_style="bold",
                  text_font_size="15px", background_fill_color="white",
                  background_fill_alpha=0.85)
@@ -226,9 +227,12 @@ class MainPlot(pn.viewable.Viewer):
         finally:
             self._syncing = False
         ring = sorted(j for j in collapsed if j < k)
+        # The label reads away from the nearer edge (a collapse is often on an outlying point).
+        middle = float(np.median(self.session.X[:, 0])) if len(self.session.X) else 0.0
         self.collapsed.data = dict(
             x=[means[j, 0] for j in ring], y=[means[j, 1] for j in ring],
             label=[f"component {j + 1} collapsed" for j in ring],
+            align=["right" if means[j, 0] > middle else "left" for j in ring],
         )
 
     def _collapsed_components(self):
