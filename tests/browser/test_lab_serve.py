@@ -278,3 +278,24 @@ def test_hover_shows_responsibilities_and_click_pins_a_table(lab, screenshot):
     page.get_by_text("Bayes' rule").first.wait_for(timeout=10_000)
     assert page.locator("table.emlab-inspect tbody tr").count() == 3
     screenshot(page, "10-inspect")
+
+
+def test_add_point_mode_and_downloads(lab, tmp_path):
+    """Add-point mode turns a click into a new point; the export buttons download real files."""
+    page = lab
+    n = len(source(page, "emlab-points")["x"])
+    page.locator(".bk-tab", has_text="Data").click()
+    page.get_by_role("button", name="✚ Add points by clicking").click()
+    means = source(page, "emlab-means")
+    corner = page.evaluate(TO_PAGE_JS, [min(means["x"]) - 3.0, max(means["y"]) + 3.0])
+    page.mouse.click(*corner)
+    page.get_by_text(f"{n + 1:,} points").first.wait_for(timeout=15_000)
+    assert len(source(page, "emlab-points")["x"]) == n + 1
+    page.locator(".bk-tab", has_text="Export").click()
+    for label, magic in (("Figure (PNG)", b"\x89PNG"), ("Figure (SVG)", b"<?xml"),
+                         ("Parameters (JSON)", b"{"), ("Responsibilities (CSV)", b"x,y,r1")):
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name=label).click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        assert path.read_bytes().startswith(magic), label
