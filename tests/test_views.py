@@ -81,6 +81,17 @@ def test_m_step_updates_the_ellipse_source(lab):
             geometry.ellipse_outline(s.mixture.means[j], cov[j], n_std)[0][0])
 
 
+def test_m_step_does_not_resend_point_colours(lab):
+    """An M-step keeps the responsibilities, so the points source is left untouched."""
+    s, plot = lab.session, lab.plot
+    s.e_step()
+    colors = plot.points.data["color"]
+    s.m_step()
+    assert plot.points.data["color"] is colors
+    s.e_step()
+    assert plot.points.data["color"] is not colors
+
+
 def test_e_step_recolours_the_points(lab):
     """The E-step changes the point colours from the uniform blend to the new responsibilities."""
     s, plot = lab.session, lab.plot

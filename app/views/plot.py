@@ -68,6 +68,7 @@ class MainPlot(pn.viewable.Viewer):
         self.means.on_change("data", self._on_means_edited)
         self.figure.on_event(Tap, self._on_tap)
         self._drawn_X = None  # the X array the points source holds (redraw x/y only when it changes)
+        self._drawn = None    # (X, resp, coloring) the point colours were computed from
         # Every session action ends in one batched update that bumps `version`.
         self.session.param.watch(self._on_session, ["version"])
         self.view_state.param.watch(self._on_view_state, ["coloring", "show_outliers",
@@ -143,10 +144,26 @@ class MainPlot(pn.viewable.Viewer):
     def refresh(self):
         """Redraw everything from the session and the view state."""
         s = self.session
-        X = np.asarray(s.X, dtype=float)
-        mixture = s.mixture
-        resp = self._resp()
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = self._columns()
+        self._draw_points()
+        self._draw_mixture(s.mixture)
+        self._draw_outliers()
+        self._draw_caption()
+
+    def _draw_points(self):
+        """Colours and responsibilities of the points; skipped when nothing they show changed.
+
+        An M-step keeps the responsibilities (the session hands back the very same array), so
+        it redraws only the ellipses: at N = 50,000 that saves computing and sending ~1.4 MB.
+        """
+        s = self.session
+        shown = (s.X, s.display_resp(), self.view_state.coloring)
+        if self._drawn is not None and all(
+                a is b for a, b in zip(shown, self._drawn)):
+            return
+        self._drawn = shown
+        X = np.asarray(s.X, dtype=float)
+        resp = self._resp()
         columns = {"color": self._colors(resp)}
         for k in range(resp.shape[1]):
             columns[f"r{k}"] = _finite(resp[:, k]).astype(np.float32)
@@ -157,9 +174,6 @@ class MainPlot(pn.viewable.Viewer):
             self.points.data = dict(x=X[:, 0], y=X[:, 1], index=np.arange(len(X)), **columns)
             self._drawn_X = s.X
         self._set_tooltips(resp.shape[1])
-        self._draw_mixture(mixture)
-        self._draw_outliers()
-        self._draw_caption()
 
     def _columns(self):
         columns = self.session.columns or ("x", "y")
@@ -266,8 +280,8 @@ class MainPlot(pn.viewable.Viewer):
         self.refresh()
 
     def _on_view_state(self, *events):
-        if any(e.name in ("coloring",) for e in events):
-            self.points.data.update(color=self._colors(self._resp()))
+        if any(e.name == "coloring" for e in events):
+            self._draw_points()
         self._draw_outliers()
         self._draw_caption()
 
