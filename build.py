@@ -658,6 +658,9 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -
     (staging / "worker.js").write_text(worker, encoding="utf-8")
     for name in ("loader.css", "favicon.svg", "embed-example.html"):
         shutil.copy2(STATIC / name, staging / name)
+    if not cdn:  # benchmarks/browser.py's reference: the same Pyodide, importing numpy only
+        for name in ("reference.html", "reference-worker.js"):
+            shutil.copy2(STATIC / name, staging / name)
     copy_panel_and_bokeh_assets(staging, pypi_original("panel"), pypi_original("bokeh"), html)
     check_offline(staging, (PYODIDE_CDN,) if cdn else ())
     (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py)))

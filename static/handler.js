@@ -11,7 +11,8 @@
   pyodideWorker.queue = [];
   let patching = 0;
   const t0 = performance.now();
-  window.emlab = {timings: {}, live: false};
+  // timings: start-up stages (ms); pythonMs: how long Python took for each browser change.
+  window.emlab = {timings: {}, live: false, pythonMs: []};
 
   // ---- progress overlay: one row per stage, filled as the worker reports -------------------
   const overlay = document.createElement("div");
@@ -73,6 +74,7 @@
   pyodideWorker.onmessage = async (event) => {
     const msg = event.data;
     if (msg.type === "idle") {
+      window.emlab.pythonMs.push(msg.python_ms);
       if (pyodideWorker.queue.length) {
         const patch = pyodideWorker.jsdoc.create_json_patch(pyodideWorker.queue);
         pyodideWorker.busy = true;

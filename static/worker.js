@@ -1,6 +1,6 @@
 // EM Lab's Pyodide worker. A Jinja template rendered by build.py (variables: config, code).
 //
-// Differs from Panel's stock worker (panel/_templates/pyodide_worker.js) in three ways:
+// Differs from Panel's stock worker (panel/_templates/pyodide_worker.js) in four ways:
 // - Every file comes from the site itself (or, with --cdn, the runtime from jsDelivr): Pyodide,
 //   then ONE loadPackage of names from the site's pyodide-lock.json, each wheel sha256-checked.
 //   No micropip, no dependency resolution at run time.
@@ -8,6 +8,7 @@
 //   each patch in a Python global and applied it in an un-awaited runPythonAsync (which starts on a
 //   later task), so two messages back to back both applied the second patch: clicks were doubled
 //   or lost. Here a Python function is built once and called with the patch as its argument.
+// - Python->browser changes are sent one patch per Python task, not one message per change.
 // - It reports progress in stages (runtime, packages, app) and the time each took.
 
 const CONFIG = {{ config }};
@@ -68,14 +69,51 @@ import panel.io.pyodide
   self.pyodide.globals.set("sendPatch", sendPatch);
   const [docs_json, render_items, root_ids] = await self.pyodide.runPythonAsync(`{{ code }}`);
   [applyPatch, linkDocument] = self.pyodide.runPython(`
-from panel.io.pyodide import _convert_json_patch, _link_docs_worker
+import asyncio, functools
+import js, pyodide.ffi
+from bokeh.events import DocumentReady
+from panel.io.pyodide import _convert_json_patch, _dict_converter, _process_document_events
 from panel.io.state import state
 
+# Python -> browser: the document changes of one Python task (a click's callbacks, one Play
+# frame) go out as ONE patch. Panel's stock link sends one message per change, and the page then
+# re-lays out the lab once per message: dozens of times per click.
+_pending = []
+_flush_scheduled = False
+
+def _emlab_flush():
+    global _flush_scheduled
+    _flush_scheduled = False
+    if not _pending:
+        return
+    events = list(_pending)
+    _pending.clear()
+    patch, buffer_map = _process_document_events(state.curdoc, events)
+    patch = pyodide.ffi.to_js(patch, dict_converter=_dict_converter)
+    buffers = js.Map.new(js.Object.entries(pyodide.ffi.to_js(buffer_map)))
+    sendPatch(patch, buffers, None)
+
+def _emlab_on_change(event):
+    global _flush_scheduled
+    if getattr(event, "setter", None) == "js":  # the browser's own change, echoed
+        return
+    _pending.append(event)
+    if not _flush_scheduled:  # changes made outside a browser message (Play's timer)
+        _flush_scheduled = True
+        asyncio.get_event_loop().call_soon(_emlab_flush)
+
 def _emlab_apply_patch(patch):
-    state.curdoc.apply_json_patch(_convert_json_patch(patch), setter="js")
+    try:
+        state.curdoc.apply_json_patch(_convert_json_patch(patch), setter="js")
+    finally:
+        _emlab_flush()  # the answer to this change, before the page hears "idle"
 
 def _emlab_link_document():
-    _link_docs_worker(state.curdoc, sendPatch, setter="js")
+    doc = state.curdoc
+    doc.on_change(_emlab_on_change)
+    doc.unhold()
+    doc.on_event("document_ready", functools.partial(state._schedule_on_load, doc))
+    doc.callbacks.trigger_event(DocumentReady())
 
 (_emlab_apply_patch, _emlab_link_document)
 `).toJs();
@@ -91,11 +129,13 @@ self.onmessage = (event) => {
   if (msg.type === "rendered") {
     linkDocument();
   } else if (msg.type === "patch") {
+    const start = performance.now();
     try {
       applyPatch(msg.patch);
     } finally {
-      // Tell the page it may send the next (coalesced) change.
-      self.postMessage({type: "idle"});
+      // Tell the page it may send the next (coalesced) change, and how long Python took
+      // (the callbacks included): benchmarks/browser.py splits click-to-repaint with it.
+      self.postMessage({type: "idle", python_ms: performance.now() - start});
     }
   }
 };

@@ -1,0 +1,208 @@
+"""The static site in a real browser: start-up, click-to-repaint and Play, against a reference.
+
+Prints figures only (no assertions on time). Builds the offline site (build.py, cached downloads),
+serves it on 127.0.0.1 with build.py's own server and drives Debian's chromium:
+
+- load to interactive, cold (a fresh browser profile per run) and warm (a reload, HTTP cache
+  warm), median of --runs, of (a) the lab and (b) the reference page build.py ships
+  (reference.html: the same Pyodide from the same site, in a worker, importing numpy only);
+  the ratio a/b says what the lab adds on top of the runtime itself;
+- where the lab's cold start goes (the worker's stage timings: runtime, packages, imports, app);
+- click-to-repaint of one half-step (click E-step/M-step until the status line shows the new
+  phase, plus one animation frame) at N = 2000 and N = 20,000 points, K = 6, loaded through the
+  lab's own CSV upload and K slider;
+- Play: half-steps drawn per second at the fastest speed (N = 2000, K = 6).
+
+    .venv/bin/python benchmarks/browser.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+LIVE = 'body[data-pyodide="live"]'
+
+# Walks shadow roots: Panel widgets live in shadow DOM.
+DEEP_FIND = """
+  const all = (root) => [...root.querySelectorAll('*')].flatMap(
+      (el) => el.shadowRoot ? [el, ...all(el.shadowRoot)] : [el]);
+"""
+CLICK_TO_REPAINT_JS = DEEP_FIND + """
+  async (label) => {
+    const status = () => all(document).find((el) => el.classList && el.classList.contains('emlab-status'));
+    const before = status().dataset.phase;
+    const button = all(document).find((el) => el.tagName === 'BUTTON' && el.textContent.trim() === label);
+    const t0 = performance.now();
+    const seen = window.emlab.pythonMs.length;
+    button.click();
+    while (true) {
+      await new Promise(requestAnimationFrame);
+      const s = status();
+      if (s && s.dataset.phase !== before) break;
+    }
+    await new Promise(requestAnimationFrame);  // the frame that shows it
+    const total = performance.now() - t0;
+    while (window.emlab.pythonMs.length === seen) await new Promise(requestAnimationFrame);
+    return [total, window.emlab.pythonMs[seen]];
+  }
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_csv(path: Path, n_samples: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    # Overlapping clusters: EM needs many iterations, so Play runs long enough to be timed.
+    centres = rng.uniform(-5, 5, (6, 2))
+    X = centres[rng.integers(6, size=n_samples)] + rng.normal(size=(n_samples, 2))
+    path.write_text("x,y\n" + "\n".join(f"{x:.5f},{y:.5f}" for x, y in X) + "\n")
+    return path
+
+
+def load(context, url: str) -> dict:
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector(LIVE, state="attached", timeout=300_000)
+    timings = page.evaluate("window.emlab.timings")
+    page.close()
+    return timings
+
+
+def load_times(p, url: str, runs: int) -> tuple[list[dict], list[dict]]:
+    """Cold (fresh profile each run) and warm (second load in the same profile) timings."""
+    cold, warm = [], []
+    for _ in range(runs):
+        profile = tempfile.mkdtemp(prefix="emlab-bench-")
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            cold.append(load(context, url))
+            warm.append(load(context, url))
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+    return cold, warm
+
+
+def median(rows: list[dict], key: str) -> float:
+    return statistics.median(row[key] for row in rows)
+
+
+def interaction(p, url: str, csv: Path, n_samples: int, clicks: int):
+    """(median click-to-repaint in ms, of which in Python, Play half-steps per second), with `csv`
+    loaded and K = 6."""
+    profile = tempfile.mkdtemp(prefix="emlab-bench-")
+    context = p.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True, args=ARGS,
+        viewport={"width": 1600, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector(LIVE, state="attached", timeout=300_000)
+        page.get_by_text("Data", exact=True).last.click()  # the tab with the upload
+        page.locator("input[type=file]").set_input_files(str(csv))
+        page.get_by_text(f"{n_samples:,} points").first.wait_for(timeout=120_000)
+        k_slider = page.locator('[role=slider][aria-valuemin="1.0"][aria-valuemax="15.0"]').first
+        k_slider.focus()
+        for _ in range(3):  # K: 3 -> 6
+            k_slider.press("ArrowRight")
+        page.locator('.emlab-status').first.wait_for()
+        page.wait_for_function(
+            "() => Bokeh.documents[0].get_model_by_name('emlab-means').data.x.length === 6",
+            timeout=60_000)
+        times, python = [], []
+        for i in range(clicks + 2):  # the first two warm up (first use of some code paths)
+            label = "E-step" if i % 2 == 0 else "M-step"
+            total, in_python = page.evaluate(CLICK_TO_REPAINT_JS, label)
+            if i >= 2:
+                times.append(total)
+                python.append(in_python)
+        speed = page.locator('[role=slider][aria-valuemin="0.5"][aria-valuemax="30.0"]').first
+        speed.focus()
+        speed.press("End")
+        count = ("() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve')"
+                 ".data.step.length")
+        page.get_by_role("button", name="▶ Play").click()
+        # Sample the trace's length; the rate is taken over the span in which it grew (Play stops
+        # by itself at convergence).
+        samples = []
+        for _ in range(50):
+            samples.append((time.monotonic(), page.evaluate(count)))
+            page.wait_for_timeout(100)
+        grew = [i for i in range(1, len(samples)) if samples[i][1] > samples[i - 1][1]]
+        (t0, start), (t1, end) = samples[grew[0] - 1], samples[grew[-1]]
+        return statistics.median(times), statistics.median(python), (end - start) / (t1 - t0)
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="load runs per page (median; 5)")
+    parser.add_argument("--clicks", type=int, default=10, help="half-steps timed per size (10)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="emlab-bench-site-"))
+    site = work / "site"
+    subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "build.py", "serve", "--out", str(site),
+                               "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        with sync_playwright() as p:
+            lab_cold, lab_warm = load_times(p, base, args.runs)
+            ref_cold, ref_warm = load_times(p, base + "reference.html", args.runs)
+            print(f"load to interactive, median of {args.runs} (ms)")
+            print(f"  {'':28s} {'cold':>8s} {'warm':>8s}")
+            for name, cold, warm in [("(a) EM Lab", lab_cold, lab_warm),
+                                     ("(b) Pyodide + numpy", ref_cold, ref_warm)]:
+                print(f"  {name:28s} {median(cold, 'interactive'):8.0f} "
+                      f"{median(warm, 'interactive'):8.0f}")
+            print(f"  {'ratio a/b':28s} "
+                  f"{median(lab_cold, 'interactive') / median(ref_cold, 'interactive'):8.2f} "
+                  f"{median(lab_warm, 'interactive') / median(ref_warm, 'interactive'):8.2f}")
+            print("where the lab's cold start goes, median (ms, cumulative from the worker's start):")
+            for key in ("runtime", "packages", "imports", "app", "interactive"):
+                print(f"  {key:12s} {median(lab_cold, key):8.0f}")
+            for n in (2000, 20_000):
+                csv = make_csv(work / f"points-{n}.csv", n)
+                repaint, in_python, fps = interaction(p, base, csv, n, args.clicks)
+                print(f"N = {n:>6,}, K = 6: click-to-repaint of a half-step {repaint:6.1f} ms "
+                      f"(Python in the worker {in_python:6.1f} ms; median of {args.clicks}); "
+                      f"Play {fps:5.1f} half-steps/s")
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
