@@ -56,10 +56,10 @@ class Lab(pn.viewable.Viewer):
             self.narration.banner,
             # The plot takes the window's height (less the title bar): on a projector it is the
             # largest thing on the screen, whatever the resolution.
-            pn.Column(self.plot, sizing_mode="stretch_width", css_classes=["emlab-card"],
+            pn.Column(self.plot, sizing_mode="stretch_both", css_classes=["emlab-card"],
                       stylesheets=[_CARD_CSS],
                       styles={"height": f"calc(100vh - {40 if self.embedded else 100}px)"}),
-            sizing_mode="stretch_width", min_width=440,
+            sizing_mode="stretch_both", min_width=440, styles={"flex": "1 1 440px"},
         )
         tabs = pn.Tabs(
             ("Inspect", self.inspector),
@@ -75,16 +75,21 @@ class Lab(pn.viewable.Viewer):
             pn.Column(tabs, **card),
             width=420, margin=(0, 0, 0, 12),
         )
-        body = pn.Row(left, center, right, sizing_mode="stretch_width", margin=(12, 12))
+        # stretch_both all the way up: the plot's card takes its height from CSS (above) and Panel
+        # would otherwise widen every parent's sizing mode itself, with a warning.
+        # A flex box that wraps: in a narrow frame (an embedded lab) the trace and narration move
+        # below the plot instead of forcing a horizontal scroll bar.
+        body = pn.FlexBox(left, center, right, flex_wrap="wrap", align_items="flex-start",
+                          sizing_mode="stretch_both", margin=(12, 12))
         if self.embedded:
-            return pn.Column(body, sizing_mode="stretch_width", stylesheets=[_PAGE_CSS])
+            return pn.Column(body, sizing_mode="stretch_both", stylesheets=[_PAGE_CSS])
         header = pn.pane.HTML(
             '<div class="emlab-title"><span class="name">EM Lab</span>'
             '<span class="sub">Expectation–Maximization on 2-D Gaussian mixtures, one half-step '
             "at a time</span></div>",
             sizing_mode="stretch_width", stylesheets=[_HEADER_CSS], margin=0,
         )
-        return pn.Column(header, body, sizing_mode="stretch_width", stylesheets=[_PAGE_CSS])
+        return pn.Column(header, body, sizing_mode="stretch_both", stylesheets=[_PAGE_CSS])
 
     def __panel__(self):
         return self._layout
