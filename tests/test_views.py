@@ -1,6 +1,8 @@
 """Views without a browser: act on the Bokeh sources and widgets as the browser would, then assert
 what the session and the sources hold (Bokeh fires on_change without a document)."""
 
+import asyncio
+
 import numpy as np
 import pytest
 from bokeh.events import Tap
@@ -334,8 +336,8 @@ def test_export_callbacks_produce_files(lab):
     """PNG, SVG, JSON and CSV downloads produce non-empty files of the right kind."""
     s, e = lab.session, lab.export
     s.e_step()
-    assert e._png().getvalue()[:4] == b"\x89PNG"
-    assert b"<svg" in e._svg().getvalue()
+    assert asyncio.run(e._png()).getvalue()[:4] == b"\x89PNG"
+    assert b"<svg" in asyncio.run(e._svg()).getvalue()
     assert '"n_components": 3' in e._json().getvalue()
     assert e._csv().getvalue().count("\n") == len(s.X) + 1
     assert e.png.filename.endswith(".png") and "it1" in e.png.filename

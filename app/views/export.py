@@ -13,7 +13,7 @@ import re
 import panel as pn
 import param
 
-from app import export
+from app import export, runtime
 from app.views.state import ViewState
 
 
@@ -72,12 +72,16 @@ class ExportPanel(pn.viewable.Viewer):
             collapsed=[e.component for e in s.collapse],
         )
 
-    def _png(self):
+    # Async because the Pyodide build starts without matplotlib: runtime.load_packages fetches it
+    # on the first export (a no-op under panel serve). FileDownload awaits async callbacks.
+    async def _png(self):
+        await runtime.load_packages("matplotlib")
         s = self.session
         return io.BytesIO(export.png_bytes(s.X, s.mixture, s.display_resp(),
                                            **self._figure_kwargs()))
 
-    def _svg(self):
+    async def _svg(self):
+        await runtime.load_packages("matplotlib")
         s = self.session
         return io.BytesIO(export.svg_bytes(s.X, s.mixture, s.display_resp(),
                                            **self._figure_kwargs()))
