@@ -382,3 +382,13 @@ def test_long_display_equations_are_stacked():
     out = markdown_with_math_to_html(r"$$a = 1,\quad b = 2\qquad c = 3$$ and $x \quad y$")
     assert r"$$\begin{gathered}a = 1 \\ b = 2 \\ c = 3\end{gathered}$$" in out
     assert r"$x \quad y$" in out  # inline maths is left alone
+
+
+def test_trace_sources_untouched_when_unchanged(lab):
+    """A half-step re-sends only the trace sources whose content changed."""
+    s, ll = lab.session, lab.loglik
+    s.e_step()
+    start, m_points = ll.start_point.data, ll.m_points.data
+    s.m_step()
+    assert ll.start_point.data is start       # the start did not move
+    assert ll.m_points.data is not m_points   # an M point was added

@@ -32,6 +32,18 @@ def format_number(value, digits=4) -> str:
     return f"{value:,.{digits}f}".replace("-", "−")
 
 
+def assign_if_changed(source, data) -> bool:
+    """Assign ``source.data = data`` unless it already holds exactly that (saves a browser patch:
+    most half-steps change only the curve and one of the E/M marker sources)."""
+    old = source.data
+    if set(old) == set(data) and all(
+            len(old[k]) == len(data[k]) and np.array_equal(np.asarray(old[k]), np.asarray(data[k]))
+            for k in data):
+        return False
+    source.data = data
+    return True
+
+
 class LogLikelihoodPlot(pn.viewable.Viewer):
     """One point per half-step, the ELBO beside it, convergence marked; plus a status line."""
 
@@ -111,17 +123,18 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         def pick(mask):
             return dict(step=step[mask], value=value[mask], iteration=iteration[mask])
 
-        self.curve.data = dict(step=step, value=value, lower_bound=lower)
-        self.start_point.data = pick(kind == "init")
-        self.e_points.data = pick(kind == "E")
-        self.m_points.data = pick(kind == "M")
+        assign_if_changed(self.curve, dict(step=step, value=value, lower_bound=lower))
+        assign_if_changed(self.start_point, pick(kind == "init"))
+        assign_if_changed(self.e_points, pick(kind == "E"))
+        assign_if_changed(self.m_points, pick(kind == "M"))
         first = np.flatnonzero(converged)
         if first.size:
-            self.converged_point.data = dict(step=step[first[:1]], value=value[first[:1]])
+            assign_if_changed(self.converged_point,
+                              dict(step=step[first[:1]], value=value[first[:1]]))
             self._converged_span.location = float(step[first[0]])
             self._converged_span.visible = True
         else:
-            self.converged_point.data = dict(step=[], value=[])
+            assign_if_changed(self.converged_point, dict(step=np.zeros(0), value=np.zeros(0)))
             self._converged_span.visible = False
         kmeans = s.mode == "kmeans"
         self.figure.yaxis.axis_label = trace.get("quantity", "log-likelihood per point")

@@ -247,7 +247,9 @@ def test_restarts_model_selection_and_views(lab, screenshot):
     page.get_by_text("Up to K: 5").first.wait_for(timeout=10_000)
     page.get_by_role("button", name="Compute BIC / AIC").click()
     page.get_by_text("BIC is lowest at K").first.wait_for(timeout=120_000)
-    assert source(page, "emlab-bic")["k"] == [1, 2, 3, 4, 5]
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-bic')"
+                           ".data.k.length === 5", timeout=30_000)
+    assert list(source(page, "emlab-bic")["k"]) == [1, 2, 3, 4, 5]
     assert len(source(page, "emlab-bic-best")["k"]) == 1
     screenshot(page, "08-model-selection")
     colors = source(page, "emlab-points")["color"]
