@@ -273,7 +273,7 @@ def fetch_sdist_wheels() -> dict[str, Path]:
             log(f"pip wheel {name}=={version} from its sdist (pure Python)")
             requirement = folder / f"{name}.txt"
             requirement.write_text(f"{name}=={version} --hash=sha256:{digest}\n")
-            pip("wheel", "--no-deps", "--no-binary", ":all:", "--require-hashes",
+            pip("wheel", "--no-deps", "--no-binary", name, "--require-hashes",
                 "-r", str(requirement), "-w", str(folder), env=env)
             requirement.unlink()
             found = list(folder.glob(f"{name}-{version}-py3-none-any.whl"))
