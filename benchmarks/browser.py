@@ -149,7 +149,9 @@ def interaction(p, url: str, csv: Path, n_samples: int, clicks: int):
             samples.append((time.monotonic(), page.evaluate(count)))
             page.wait_for_timeout(100)
         grew = [i for i in range(1, len(samples)) if samples[i][1] > samples[i - 1][1]]
-        (t0, start), (t1, end) = samples[grew[0] - 1], samples[grew[-1]]
+        if len(grew) < 3:  # converged within a few frames: no rate to speak of
+            return statistics.median(times), statistics.median(python), float("nan")
+        (t0, start), (t1, end) = samples[grew[0]], samples[grew[-1]]
         return statistics.median(times), statistics.median(python), (end - start) / (t1 - t0)
     finally:
         context.close()
