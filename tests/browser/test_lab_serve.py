@@ -289,15 +289,18 @@ def test_hover_shows_responsibilities_and_click_pins_a_table(lab, screenshot):
     screenshot(page, "10-inspect")
 
 
-def test_add_point_mode_and_downloads(lab, tmp_path):
+def test_add_point_mode_and_downloads(lab, tmp_path, screenshot):
     """Add-point mode turns a click into a new point; the export buttons download real files."""
     page = lab
     n = len(source(page, "emlab-points")["x"])
     page.locator(".bk-tab", has_text="Data").click()
     page.get_by_role("button", name="✚ Add points by clicking").click()
+    # Panel may apply the toggle after a plot event sent just behind it: wait until it took effect.
+    page.get_by_text("click adds a point").first.wait_for(timeout=30_000)
     means = source(page, "emlab-means")
     corner = page.evaluate(TO_PAGE_JS, [min(means["x"]) - 3.0, max(means["y"]) + 3.0])
     page.mouse.click(*corner)
+    screenshot(page, "11-add-point")
     page.get_by_text(f"{n + 1:,} points").first.wait_for(timeout=60_000)
     assert len(source(page, "emlab-points")["x"]) == n + 1
     page.locator(".bk-tab", has_text="Export").click()
