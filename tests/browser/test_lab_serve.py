@@ -187,6 +187,7 @@ def test_break_it_reaches_the_collapse_banner_without_nan(lab, screenshot):
     """"Break it", then Step until the banner names the collapsed component; no NaN anywhere."""
     page = lab
     page.get_by_role("button", name="Break it").click()
+    page.get_by_text("reg_covar = 0").first.wait_for(timeout=30_000)  # the preset's message
     wait_status(page, iteration=0, phase="E")
     banner = page.locator(".emlab-collapse-banner").first
     step = page.get_by_role("button", name="Step", exact=True)
