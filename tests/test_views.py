@@ -392,3 +392,13 @@ def test_trace_sources_untouched_when_unchanged(lab):
     s.m_step()
     assert ll.start_point.data is start       # the start did not move
     assert ll.m_points.data is not m_points   # an M point was added
+
+
+def test_restarts_strip_is_not_zoomed_into_round_off(lab):
+    """Restarts that agree to round-off are shown on an axis at least 0.1 wide."""
+    r = lab.restarts
+    r.n_restarts.value = 3
+    r.run_button.clicks += 1
+    assert r.figure.x_range.end - r.figure.x_range.start >= 0.1 - 1e-12
+    assert r.figure.x_range.start <= min(r.source.data["value"])
+    assert r.figure.x_range.end >= max(r.source.data["value"])

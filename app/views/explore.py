@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, TapTool
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d, TapTool
 from bokeh.plotting import figure
 
 from app.views.loglik import format_number
@@ -67,6 +67,7 @@ class RestartsExplorer(pn.viewable.Viewer):
     def _build_figure(self):
         fig = figure(height=170, sizing_mode="stretch_width", tools="tap", toolbar_location=None,
                      x_axis_label="final log-likelihood per point", y_range=(-1, 1),
+                     x_range=Range1d(-1, 0),
                      background_fill_color="#fbfbfd")
         fig.yaxis.visible = False
         fig.ygrid.visible = False
@@ -84,7 +85,8 @@ class RestartsExplorer(pn.viewable.Viewer):
             pn.Row(self.n_restarts, self.run_button, sizing_mode="stretch_width"),
             self.summary,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
-            pn.Row(self.picker, self.load_button, sizing_mode="stretch_width"),
+            self.picker,
+            self.load_button,
             sizing_mode="stretch_width",
         )
 
@@ -132,6 +134,12 @@ class RestartsExplorer(pn.viewable.Viewer):
             color=[OPTIMUM_COLORS[o % len(OPTIMUM_COLORS)] for o in optimum],
             optimum=[int(o) + 1 for o in optimum], iterations=[r.n_iter for r in restarts],
         )
+        # At least 0.1 per point wide: restarts that agree to 1e-6 must read as one optimum, not
+        # spread over an axis of 1e-6 ticks.
+        low, high = float(values.min()), float(values.max())
+        half = max(0.05, 0.6 * (high - low))
+        middle = 0.5 * (low + high)
+        self.figure.x_range.start, self.figure.x_range.end = middle - half, middle + half
         kmeans = self.session.mode == "kmeans"
         self.figure.xaxis.axis_label = ("− final inertia per point" if kmeans
                                         else "final log-likelihood per point")
