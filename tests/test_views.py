@@ -2,6 +2,7 @@
 what the session and the sources hold (Bokeh fires on_change without a document)."""
 
 import asyncio
+import concurrent.futures
 
 import numpy as np
 import pytest
@@ -332,12 +333,19 @@ def test_inspector_table_is_bayes_rule(lab):
 # ---------------------------------------------------------------------------------- export
 
 
+def _run(coroutine):
+    """Run a coroutine to completion on its own loop in a worker thread: in a whole-suite run the
+    session-scoped Playwright fixture may already own this thread's running event loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_export_callbacks_produce_files(lab):
     """PNG, SVG, JSON and CSV downloads produce non-empty files of the right kind."""
     s, e = lab.session, lab.export
     s.e_step()
-    assert asyncio.run(e._png()).getvalue()[:4] == b"\x89PNG"
-    assert b"<svg" in asyncio.run(e._svg()).getvalue()
+    assert _run(e._png()).getvalue()[:4] == b"\x89PNG"
+    assert b"<svg" in _run(e._svg()).getvalue()
     assert '"n_components": 3' in e._json().getvalue()
     assert e._csv().getvalue().count("\n") == len(s.X) + 1
     assert e.png.filename.endswith(".png") and "it1" in e.png.filename
