@@ -13,77 +13,10 @@ import math
 import numpy as np
 import pytest
 from conftest import deep_text
+from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, plot_pixels, source, status,
+                     wait_status)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-SOURCE_JS = """(name) => {
-  const model = Bokeh.documents[0].get_model_by_name(name);
-  const out = {};
-  for (const [key, column] of model.data.entries ? model.data.entries() : Object.entries(model.data))
-    out[key] = Array.from(column, (v) => (ArrayBuffer.isView(v) || Array.isArray(v)) ? Array.from(v) : v);
-  return out;
-}"""
-
-# data coordinates -> page coordinates of the main plot (and back), through BokehJS's own scales
-TO_PAGE_JS = """([x, y]) => {
-  const view = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name('emlab-main-plot'));
-  const rect = (view.canvas_view ?? view.canvas).el.getBoundingClientRect();
-  return [rect.left + view.frame.x_scale.compute(x), rect.top + view.frame.y_scale.compute(y)];
-}"""
-TO_DATA_JS = """([px, py]) => {
-  const view = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name('emlab-main-plot'));
-  const rect = (view.canvas_view ?? view.canvas).el.getBoundingClientRect();
-  return [view.frame.x_scale.invert(px - rect.left), view.frame.y_scale.invert(py - rect.top)];
-}"""
-# every number in every ColumnDataSource of the page must be finite
-NONFINITE_JS = """() => {
-  const bad = [];
-  for (const model of Bokeh.documents[0].all_models) {
-    if (!model.data || model.type !== "ColumnDataSource") continue;
-    const entries = model.data.entries ? [...model.data.entries()] : Object.entries(model.data);
-    for (const [key, column] of entries) {
-      const check = (v) => { if (typeof v === "number" && !Number.isFinite(v)) bad.push(`${model.name}.${key}`); };
-      for (const v of column) { if (ArrayBuffer.isView(v) || Array.isArray(v)) { for (const w of v) check(w); } else check(v); }
-    }
-  }
-  return [...new Set(bad)];
-}"""
-
-
-def source(page, name):
-    return page.evaluate(SOURCE_JS, name)
-
-
-def status(page):
-    """The status line's data-* attributes (iteration, phase, loglik, state)."""
-    el = page.locator(".emlab-status").first
-    return {key: el.get_attribute(f"data-{key}") for key in ("iteration", "phase", "loglik", "state")}
-
-
-def wait_status(page, **expected):
-    """Wait until the status line shows the expected values (the server answers asynchronously)."""
-    selector = ".emlab-status" + "".join(f'[data-{k}="{v}"]' for k, v in expected.items())
-    page.locator(selector).first.wait_for(timeout=20_000)
-
-
-def plot_pixels(page):
-    """The main plot's canvas as an RGB array (from a screenshot of its element)."""
-    import io
-
-    from PIL import Image
-
-    handle = page.evaluate_handle(
-        "() => { const v = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name("
-        "'emlab-main-plot')); return (v.canvas_view ?? v.canvas).el; }")
-    png = handle.as_element().screenshot()
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
-
-
-def assert_no_nan(page):
-    text = deep_text(page)
-    for bad in ("NaN", "nan ", "Infinity", " inf "):
-        assert bad not in text, f"{bad!r} on the page: ...{text[text.find(bad) - 80:][:160]}..."
-    assert page.evaluate(NONFINITE_JS) == []
 
 
 @pytest.fixture

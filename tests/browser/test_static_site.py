@@ -2,7 +2,7 @@
 
 Two builds per session: a small placeholder app (tests/browser/placeholder_app.py) that tests the
 pipeline on its own (runtime, packages, worker, lazy matplotlib), and the lab itself (app/main.py),
-driven as test_lab_serve.py drives it under `panel serve` (its page helpers are reused).
+driven as test_lab_serve.py drives it under `panel serve` (same page helpers, labpage.py).
 Every test runs on `guarded_page` (conftest.py): it fails on any console error, page error or request
 that leaves 127.0.0.1; this module adds a guard against failed requests (404s and aborted loads).
 Python is known to be live when the page script sets <body data-pyodide="live">, which happens only
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, deep_text, free_port, serve
-from test_lab_serve import TO_DATA_JS, TO_PAGE_JS, assert_no_nan, source, status, wait_status
+from labpage import TO_DATA_JS, TO_PAGE_JS, assert_no_nan, source, status, wait_status
 
 pytestmark = pytest.mark.browser
 
