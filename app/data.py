@@ -12,8 +12,8 @@ EM sees it.
   asked, ``drop_invalid=True``), a large file sampled, both columns standardised, a file read as
   Latin-1, duplicated points, a row-number column or a title line skipped.
 
-Public names: ``names``, ``titles``, ``load``, ``parse_csv``, ``check_components``, ``n_distinct``,
-``Dataset``, ``DataError``, ``MAX_ROWS``, ``MAX_BYTES``.
+Public names: ``names``, ``titles``, ``load``, ``parse_csv``, ``columns``, ``check_components``,
+``n_distinct``, ``Dataset``, ``Columns``, ``DataError``, ``MAX_ROWS``, ``MAX_BYTES``.
 
 Imports numpy, the standard library and ``app.em`` (for its ``Standardizer``) only: no pandas (it is
 not loaded in the browser), nothing from the session or the views.
@@ -40,9 +40,11 @@ from app.em import Standardizer
 __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
+    "Columns",
     "DataError",
     "Dataset",
     "check_components",
+    "columns",
     "load",
     "n_distinct",
     "names",
@@ -380,8 +382,8 @@ def parse_csv(
             raise DataError(
                 " ".join(problems)
                 + f" In all, {n_invalid} of {len(rows):,} rows cannot be used (the first on line "
-                f"{first}). Drop those rows (the 'drop invalid rows' option, drop_invalid=True), "
-                "fix them in the file, or choose other columns."
+                f"{first}). Drop those rows (the option 'Drop rows with missing or invalid "
+                "values', drop_invalid=True), fix them in the file, or choose other columns."
             )
         if n_invalid == len(rows):
             raise DataError(
@@ -425,6 +427,51 @@ def _clip(cell: str, width: int = 30) -> str:
     """A cell as it can be quoted in a message: stripped, and cut short if long."""
     cell = cell.strip()
     return cell if len(cell) <= width else cell[: width - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------------------------------
+# Listing a file's columns (for a picker)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a CSV file as ``parse_csv`` sees them, for a column picker.
+
+    Attributes
+    ----------
+    names : tuple of str
+        One per column: the header's names, or "column 1", "column 2", ... without a header.
+    numeric : tuple of bool
+        Per column: does it hold numbers (so it can be x or y)?
+    x, y : int or None
+        The 0-based columns ``parse_csv`` plots when not told which; None when it cannot choose
+        (fewer than two numeric columns).
+    """
+
+    names: tuple[str, ...]
+    numeric: tuple[bool, ...]
+    x: int | None
+    y: int | None
+
+
+def columns(data: str | bytes) -> Columns:
+    """The columns of a CSV file (text or bytes), read as ``parse_csv`` reads them.
+
+    Only the first rows are split (header, delimiter and column types are decided there), so this
+    is quick even for a file of a million rows.
+
+    Raises
+    ------
+    DataError
+        When ``parse_csv`` would refuse the file whatever the columns: binary, empty, too large, a
+        header without rows.
+    """
+    table = _Table.read(_decode(data, []), [], head=2 * _PROBE_ROWS + 2)
+    try:
+        x, y = _choose_columns(table, None, None, [])
+    except DataError:
+        x = y = None
+    return Columns(tuple(table.header), tuple(table.numeric), x, y)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -551,17 +598,14 @@ class _Table:
         return [row[j] if j < len(row) else "" for row in cells]
 
     @classmethod
-    def read(cls, text: str, messages: list[str]) -> "_Table":
-        lines = text.splitlines()
-        # Data rows are the lines that are neither blank nor # comments. With a million lines a
-        # Python loop takes a second; map() over str methods runs in C.
-        n = len(lines)
-        keep = np.fromiter(map(bool, lines), bool, n)
-        keep &= ~np.fromiter(map(str.isspace, lines), bool, n)
-        if "#" in text:
-            comment = map(str.startswith, map(str.lstrip, lines), itertools.repeat("#"))
-            keep &= ~np.fromiter(comment, bool, n)
-        rows = np.flatnonzero(keep)
+    def read(cls, text: str, messages: list[str], head: int | None = None) -> "_Table":
+        """The table of ``text``; with ``head``, of its first lines that hold ``head`` data rows.
+
+        Everything but the rows is decided from the first ``_PROBE_ROWS`` data rows, so a head of
+        more than that many gives the same delimiter, header and column types as the whole text.
+        """
+        lines = text.splitlines() if head is None else _head_lines(text, head)
+        rows = _data_rows(lines, "#" in text)
         if not rows.size:
             raise DataError(
                 "The file is empty (no lines other than blank ones or # comments). Load a CSV "
@@ -601,6 +645,30 @@ class _Table:
         ]
         numeric, decimal_comma, examples = _column_types(rest, ncols, delimiter)
         return cls(lines, rows, delimiter, header, numeric, decimal_comma, examples)
+
+
+def _data_rows(lines: list[str], comments: bool) -> np.ndarray:
+    """Indices of the lines that are neither blank nor (when ``comments``) # comments."""
+    # With a million lines a Python loop takes a second; map() over str methods runs in C.
+    n = len(lines)
+    keep = np.fromiter(map(bool, lines), bool, n)
+    keep &= ~np.fromiter(map(str.isspace, lines), bool, n)
+    if comments:
+        comment = map(str.startswith, map(str.lstrip, lines), itertools.repeat("#"))
+        keep &= ~np.fromiter(comment, bool, n)
+    return np.flatnonzero(keep)
+
+
+def _head_lines(text: str, n_rows: int) -> list[str]:
+    """The first lines of ``text`` that hold at least ``n_rows`` data rows (all lines if fewer)."""
+    size = 1 << 16
+    while size < len(text):
+        chunk = text[:size]
+        lines = chunk.splitlines()[:-1]  # the last line may be cut short: leave it out
+        if _data_rows(lines, "#" in chunk).size >= n_rows:
+            return lines
+        size *= 4
+    return text.splitlines()
 
 
 def _sniff(lines: list[str]) -> str | None:

@@ -359,6 +359,75 @@ def test_bad_column_choices(loaded, options, match):
 
 
 # --------------------------------------------------------------------------------------------------
+# Listing a file's columns (for the lab's x and y pickers)
+
+
+def test_columns_lists_names_types_and_the_default_choice():
+    """Names from the header, which columns hold numbers, and the two parse_csv plots by default."""
+    listed = data.columns(PENGUIN_LIKE)
+    assert listed.names == ("species", "island", "bill", "depth", "flipper")
+    assert listed.numeric == (False, False, True, True, True)
+    assert (listed.x, listed.y) == (2, 3)
+    assert data.parse_csv(PENGUIN_LIKE).columns == ("bill", "depth")
+
+
+def test_columns_without_a_header_are_numbered_from_one():
+    listed = data.columns(b"1 2 3\n4 5 6\n7 8 8\n")
+    assert listed.names == ("column 1", "column 2", "column 3") and (listed.x, listed.y) == (0, 1)
+
+
+def test_columns_default_skips_a_row_number_column_as_parse_csv_does():
+    text = "id,a,b\n" + "".join(f"{i},{i % 3},{i % 5}\n" for i in range(10))
+    listed = data.columns(text)
+    assert (listed.x, listed.y) == (1, 2)
+    assert (listed.names[listed.x], listed.names[listed.y]) == data.parse_csv(text).columns
+
+
+def test_columns_has_no_default_with_fewer_than_two_numeric_columns():
+    listed = data.columns("name,value\nann,1\nbob,2\n")
+    assert listed.numeric == (False, True) and listed.x is None and listed.y is None
+
+
+def test_columns_of_a_large_file_agree_with_parse_csv():
+    """Only the head of a large file is read; what it finds is what reading it all finds."""
+    comments = "# a long preamble\n" * 5000 + "\n" * 5000  # more than the first chunk read
+    text = comments + "row,u,v\n" + "".join(f"{i},{i % 7}.5,{i % 11}\n" for i in range(50_000))
+    listed = data.columns(text.encode())
+    dataset = data.parse_csv(text.encode())
+    assert listed.names == ("row", "u", "v")
+    assert (listed.names[listed.x], listed.names[listed.y]) == dataset.columns == ("u", "v")
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", r"The file is empty"),
+        (b"a,b\n", r"has a header \(a, b\) but no rows"),
+        (b"PK\x03\x04" + bytes(100), r"zip archive"),
+    ],
+    ids=["empty", "header-only", "xlsx"],
+)
+def test_columns_refuses_what_parse_csv_refuses_whatever_the_columns(content, match):
+    with pytest.raises(DataError, match=match):
+        data.columns(content)
+
+
+@given(st.text(alphabet="0123456789.,;\t \n-#xyNAab", max_size=300))
+def test_columns_default_is_what_parse_csv_picks(text):
+    """Whenever parse_csv reads a file by itself, columns() names the same two columns."""
+    try:
+        dataset = data.parse_csv(text)
+    except DataError:
+        try:
+            data.columns(text)
+        except DataError:
+            pass
+        return
+    listed = data.columns(text)
+    assert (listed.names[listed.x], listed.names[listed.y]) == dataset.columns
+
+
+# --------------------------------------------------------------------------------------------------
 # Whatever arrives, the only failure is a DataError
 
 
