@@ -289,12 +289,28 @@ def fetch_sdist_wheels() -> dict[str, Path]:
     return files
 
 
+# What our wheel is built from (pyproject.toml names the packages; README.md is its readme).
+OWN_SOURCES = ["pyproject.toml", "README.md", "app", "datasets"]
+
+
 def build_own_wheel() -> Path:
-    """Our own package `app` (with its data sets) as a wheel, rebuilt every time."""
+    """Our own package `app` (with its data sets) as a wheel, rebuilt every time.
+
+    Built from a fresh copy of the sources: setuptools copies modules into a build/lib folder
+    and does not empty it, so building in the working tree could ship a module deleted since.
+    """
     folder = CACHE / "own"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    pip("wheel", "--no-deps", "-w", str(folder), str(ROOT))
+    source = folder / "src"
+    for name in OWN_SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    pip("wheel", "--no-deps", "-w", str(folder), str(source))
     wheels = list(folder.glob("emlab-*-py3-none-any.whl"))
     if len(wheels) != 1:
         raise BuildError(f"pip wheel . did not give one emlab wheel: {list(folder.iterdir())}")

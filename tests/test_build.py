@@ -1,0 +1,41 @@
+"""build.py's own steps that need no browser: building our wheel.
+
+Runs pip (setuptools in an isolated build environment), so it takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from zipfile import ZipFile
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import build  # noqa: E402  (build.py at the repository root)
+
+
+def test_own_wheel_ignores_a_stale_build_lib(tmp_path, monkeypatch):
+    """Guards the stale-module bug: a module left in setuptools' build/lib (deleted from app/
+    since) must not ship in the site's wheel."""
+    root = tmp_path / "repo"
+    for name in build.OWN_SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, root / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            root.mkdir(exist_ok=True)
+            shutil.copy2(REPO / name, root / name)
+    stale = root / "build" / "lib" / "app" / "deleted_module.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("raise RuntimeError('a deleted module shipped')\n")
+    monkeypatch.setattr(build, "ROOT", root)
+    monkeypatch.setattr(build, "CACHE", tmp_path / "cache")
+
+    wheel = build.build_own_wheel()
+
+    with ZipFile(wheel) as z:
+        names = z.namelist()
+    assert "app/em.py" in names
+    assert "app/deleted_module.py" not in names
