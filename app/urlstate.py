@@ -42,7 +42,7 @@ MAX_QUERY_LENGTH = 4096
 # Parts of the screen a lesson link may hide (the views decide what each covers).
 HIDEABLE = frozenset(
     {"data", "upload", "model", "restarts", "bic", "inspect", "export", "narration", "loglik",
-     "kmeans", "breakit", "keys"}
+     "kmeans", "breakit", "keys", "share"}
 )
 _MAX_COMPONENTS = 15
 _MEANS_LIMIT = 1e12  # a dragged mean beyond this is a typo or an attack, not a lesson
@@ -189,8 +189,9 @@ def _expected(key: str) -> str:
 def apply(session, state: UrlState) -> list[str]:
     """Load ``state`` into ``session``: data set, settings, dropped means, then the half-steps.
 
-    Returns the notes to show: the parser's, plus any the session raised on the way (for example
-    K lowered to the number of distinct points).
+    Returns the notes to show: the parser's, plus means that do not fit the lab's K. What the
+    session says on the way (a data set's remark, a refused half-step) is in ``session.message``,
+    which the lab shows anyway.
     """
     notes = list(state.notes)
     if state.dataset is not None:
@@ -206,8 +207,6 @@ def apply(session, state: UrlState) -> list[str]:
     for _ in range(state.steps):
         if not (session.e_step() if session.phase == "E" else session.m_step()):
             break
-    if session.message:
-        notes.append(html.escape(session.message))
     return notes
 
 
@@ -221,8 +220,12 @@ def _start_was_dragged(session) -> bool:
     return not np.allclose(seeded.means, start.means, rtol=1e-9, atol=0)
 
 
-def encode(session) -> tuple[str, list[str]]:
-    """A query string that reproduces the session's state, and notes on what it cannot carry."""
+def encode(session, *, hide=frozenset(), embed: bool = False) -> tuple[str, list[str]]:
+    """A query string that reproduces the session's state, and notes on what it cannot carry.
+
+    ``hide`` and ``embed`` are carried over from the link the lab was opened with, so a lesson
+    link shared on by a student stays the same lesson.
+    """
     notes = []
     query = {}
     if session.dataset in data.names():
@@ -237,5 +240,12 @@ def encode(session) -> tuple[str, list[str]]:
     if session.history and _start_was_dragged(session):
         start = session.history[0].mixture.means
         query["means"] = ";".join(f"{x:.6g},{y:.6g}" for x, y in start)
-    query["steps"] = max(len(session.history) - 1, 0)
+    steps = max(len(session.history) - 1, 0)
+    if steps > MAX_STEPS:
+        notes.append(f"The link replays the first {MAX_STEPS} of your {steps} half-steps.")
+    query["steps"] = min(steps, MAX_STEPS)
+    if hide:
+        query["hide"] = ",".join(sorted(set(hide) & HIDEABLE))
+    if embed:
+        query["embed"] = 1
     return "?" + urlencode(query, safe=",;"), notes

@@ -110,3 +110,23 @@ def test_uploaded_data_is_named_as_missing_from_the_link():
     session.set_data(np.random.default_rng(0).normal(size=(50, 2)), name="mine")
     _, notes = urlstate.encode(session)
     assert "not part of the link" in notes[0]
+
+
+def test_share_link_keeps_the_lesson_it_was_opened_with():
+    """hide and embed from the opening link are written back, so a shared lesson stays a lesson."""
+    session = Session()
+    query, _ = urlstate.encode(session, hide={"bic", "upload", "not-a-part"}, embed=True)
+    state = urlstate.parse(query)
+    assert state.hide == {"bic", "upload"} and state.embed and state.notes == ()
+
+
+def test_share_link_replays_at_most_the_steps_a_link_may_ask_for():
+    """A long run is cut to MAX_STEPS half-steps in the link, and the note says so."""
+    session = Session()
+    session.param.update(tol=0.0)
+    for _ in range(urlstate.MAX_STEPS // 2 + 5):
+        session.step()
+    query, notes = urlstate.encode(session)
+    assert f"steps={urlstate.MAX_STEPS}" in query
+    assert any(f"first {urlstate.MAX_STEPS}" in note for note in notes)
+    assert urlstate.parse(query).notes == ()
