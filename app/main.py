@@ -1,11 +1,13 @@
 """EM Lab's Panel entry point: `panel serve app/main.py` (and the Pyodide build's app script).
 
-Owns: the page set-up (Panel extensions, title) and one Session + Lab per browser session. Add
-``?embed=1`` to the URL to leave out the title bar when a course page frames the lab.
+Owns: the page set-up (Panel extensions, title) and one Session + Lab per browser session, opened in
+the state the page's link asks for (``app.urlstate``: data set, settings, start, half-steps, parts
+to hide; ``?embed=1`` leaves out the title bar when a course page frames the lab).
 """
 
 import panel as pn
 
+from app import runtime, urlstate
 from app.session import Session
 from app.views import Lab
 
@@ -14,19 +16,15 @@ pn.extension("katex", notifications=False, sizing_mode="stretch_width",
              raw_css=["body { background: #f3f4f8; margin: 0; }"])
 
 
-def _embedded() -> bool:
-    args = {}
-    if pn.state.location is not None and pn.state.location.query_params:
-        args = pn.state.location.query_params
-    elif pn.state.session_args:
-        args = {k: v[0].decode() if isinstance(v[0], bytes) else v[0]
-                for k, v in pn.state.session_args.items() if v}
-    return str(args.get("embed", "")).lower() in ("1", "true", "yes")
+def create_app(query: str | None = None):
+    """One lab (session + views) for one browser session, in the state ``query`` asks for.
 
-
-def create_app():
-    """One lab (session + views) for one browser session."""
-    return Lab(session=Session(), embedded=_embedded())
+    ``query`` defaults to the page's own query string (``?data=iris&k=3&steps=4``).
+    """
+    link = urlstate.parse(runtime.query_string() if query is None else query)
+    session = Session()
+    notes = urlstate.apply(session, link)
+    return Lab(session=session, embedded=link.embed, hidden=link.hide, link_notes=notes)
 
 
 create_app().servable(title="EM Lab")

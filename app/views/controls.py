@@ -73,6 +73,8 @@ class Controls(pn.viewable.Viewer):
 
     session = param.Parameter(doc="The EM session (app.session.Session).")
     view_state = param.ClassSelector(class_=ViewState)
+    hidden = param.Parameter(default=frozenset(), doc="Parts a lesson link hides "
+                             "(app.urlstate.HIDEABLE): 'model', 'breakit', 'kmeans', 'keys'.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -153,35 +155,38 @@ class Controls(pn.viewable.Viewer):
     def __panel__(self):
         heading = lambda text: pn.pane.HTML(f'<div class="emlab-heading">{text}</div>',  # noqa: E731
                                             margin=(8, 10, 0, 10), stylesheets=[_HEADING_CSS])
-        return pn.Column(
+        label = lambda text: pn.pane.HTML(f'<div class="emlab-label">{text}</div>',  # noqa: E731
+                                          margin=(4, 10, 0, 10), stylesheets=[_HEADING_CSS])
+        shown = lambda part: part not in self.hidden  # noqa: E731
+        stepping = [
             heading("EM, one half-step at a time"),
             pn.Row(self.e_button, self.m_button, sizing_mode="stretch_width"),
             pn.Row(self.step_button, self.play_button, sizing_mode="stretch_width"),
             pn.Row(self.back_button, self.reset_button, sizing_mode="stretch_width"),
             self.run_button,
             self.speed,
-            pn.pane.HTML('<div class="emlab-keys">Keys: <kbd>e</kbd> E-step · <kbd>m</kbd> '
-                         'M-step · <kbd>space</kbd> next half-step · <kbd>←</kbd> back · '
-                         '<kbd>p</kbd> play · <kbd>r</kbd> reset</div>',
-                         stylesheets=[_HEADING_CSS], margin=(0, 10)),
-            heading("Model"),
-            self.k_slider,
-            self.reg_slider,
-            self.break_button,
-            pn.pane.HTML('<div class="emlab-label">Covariance type</div>', margin=(4, 10, 0, 10),
-                         stylesheets=[_HEADING_CSS]),
-            self.covariance,
-            pn.pane.HTML('<div class="emlab-label">Algorithm</div>', margin=(4, 10, 0, 10),
-                         stylesheets=[_HEADING_CSS]),
-            self.mode,
-            pn.Row(self.init, self.seed, sizing_mode="stretch_width"),
-            self.tol,
-            heading("View"),
-            self.coloring,
-            self.outliers,
-            self.keys,
-            sizing_mode="stretch_width",
-        )
+        ]
+        if shown("keys"):
+            stepping.append(pn.pane.HTML(
+                '<div class="emlab-keys">Keys: <kbd>e</kbd> E-step · <kbd>m</kbd> M-step · '
+                '<kbd>space</kbd> next half-step · <kbd>←</kbd> back · <kbd>p</kbd> play · '
+                '<kbd>r</kbd> reset</div>', stylesheets=[_HEADING_CSS], margin=(0, 10)))
+        model = []
+        if shown("model"):
+            model += [self.k_slider, self.reg_slider]
+        if shown("breakit"):
+            model.append(self.break_button)
+        if shown("model"):
+            model += [label("Covariance type"), self.covariance]
+        if shown("kmeans"):
+            model += [label("Algorithm"), self.mode]
+        if shown("model"):
+            model += [pn.Row(self.init, self.seed, sizing_mode="stretch_width"), self.tol]
+        view = [heading("View"), self.coloring, self.outliers]
+        if shown("keys"):
+            view.append(self.keys)
+        return pn.Column(*stepping, *([heading("Model"), *model] if model else []), *view,
+                         sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------------------ session -> widgets
 

@@ -19,6 +19,7 @@ from app.views.inspect import PointInspector
 from app.views.loglik import LogLikelihoodPlot
 from app.views.narration import NarrationPanel
 from app.views.plot import MainPlot
+from app.views.share import LinkNotes, ShareLink
 from app.views.state import ViewState
 
 
@@ -27,14 +28,21 @@ class Lab(pn.viewable.Viewer):
 
     session = param.Parameter(doc="The EM session (app.session.Session).")
     embedded = param.Boolean(default=False, doc="Leave out the title bar (the page frames the lab).")
+    hidden = param.Parameter(default=frozenset(), doc="Parts of the screen a lesson link hides "
+                             "(names from app.urlstate.HIDEABLE).")
+    link_notes = param.List(default=[], doc="What the opening link asked for and did not get "
+                            "(HTML-escaped sentences from app.urlstate.apply).")
 
     def __init__(self, **params):
         super().__init__(**params)
         s = self.session
+        self.hidden = frozenset(self.hidden)
         self.view_state = ViewState()
         shared = dict(session=s, view_state=self.view_state)
         self.plot = MainPlot(**shared)
-        self.controls = Controls(**shared)
+        self.controls = Controls(**shared, hidden=self.hidden)
+        self.share = ShareLink(session=s, hidden=self.hidden, embedded=self.embedded)
+        self.notes = LinkNotes(notes=list(self.link_notes))
         self.loglik = LogLikelihoodPlot(session=s)
         self.narration = NarrationPanel(session=s)
         self.inspector = PointInspector(**shared)
@@ -47,12 +55,15 @@ class Lab(pn.viewable.Viewer):
     def _build(self):
         card = dict(sizing_mode="stretch_width", css_classes=["emlab-card"],
                     stylesheets=[_CARD_CSS], margin=(0, 0, 12, 0))
+        shown = lambda part: part not in self.hidden  # noqa: E731
         left = pn.Column(
-            pn.Column(self.data.picker_view(), **card),
+            *([pn.Column(self.share, **card)] if shown("share") else []),
+            *([pn.Column(self.data.picker_view(), **card)] if shown("data") else []),
             pn.Column(self.controls, **card),
             width=310, margin=(0, 12, 0, 0),
         )
         center = pn.Column(
+            self.notes,
             self.narration.banner,
             # The plot takes the window's height (less the title bar): on a projector it is the
             # largest thing on the screen, whatever the resolution.
@@ -61,18 +72,23 @@ class Lab(pn.viewable.Viewer):
                       styles={"height": f"calc(100vh - {40 if self.embedded else 100}px)"}),
             sizing_mode="stretch_both", min_width=440, styles={"flex": "1 1 440px"},
         )
-        tabs = pn.Tabs(
-            ("Inspect", self.inspector),
-            ("Restarts", self.restarts),
-            ("Model selection", self.model_selection),
-            ("Data", self.data.editing_view()),
-            ("Export", self.export),
-            sizing_mode="stretch_width", dynamic=False,
-        )
+        tabs = [(title, view) for part, title, view in (
+            ("inspect", "Inspect", self.inspector),
+            ("restarts", "Restarts", self.restarts),
+            ("bic", "Model selection", self.model_selection),
+            ("upload", "Data", self.data.editing_view()),
+            ("export", "Export", self.export),
+        ) if shown(part)]
+        # A refused action's message stays on screen even when the narration is hidden (the
+        # message hides itself when there is none; an empty card would not).
+        talk = (pn.Column(self.narration.message, self.narration.text, **card)
+                if shown("narration") else self.narration.message)
         right = pn.Column(
-            pn.Column(self.loglik, **card),
-            pn.Column(self.narration.message, self.narration.text, **card),
-            pn.Column(tabs, **card),
+            # The status line (iteration, next half-step, log-likelihood) is always on screen.
+            pn.Column(self.loglik if shown("loglik") else self.loglik.status, **card),
+            talk,
+            *([pn.Column(pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=False), **card)]
+              if tabs else []),
             width=420, margin=(0, 0, 0, 12),
         )
         # stretch_both all the way up: the plot's card takes its height from CSS (above) and Panel

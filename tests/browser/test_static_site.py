@@ -263,9 +263,48 @@ def test_lab_survives_a_hostile_url(lab_site, site_page):
                "&means=%3Cimg%20src=x%20onerror=alert(2)%3E&steps=99999999&data=../../etc/passwd")
     open_live(page, lab_site + hostile)
     wait_status(page, phase="E")
+    notes = page.locator(".emlab-link-notes")
+    assert "<script>alert(1)</script>" in notes.inner_text()  # named as text, not run
     assert dialogs == []
     assert page.locator("img[src=x]").count() == 0
+    page.get_by_role("button", name="Dismiss").click()  # the notes quote the link's 'NaN'
+    notes.wait_for(state="hidden", timeout=30_000)
     assert_no_nan(page)
+
+
+def test_lab_url_state_is_reproduced_and_share_link_round_trips(lab_site, site_page,
+                                                                 chromium_context):
+    """A lesson link sets data, K, means and half-steps in the browser's Python; Share link gives
+    a URL that opens the same state."""
+    from app import urlstate
+    from app.session import Session
+    from app.views.loglik import format_number
+
+    lesson = "/?data=old_faithful&k=2&means=2,55;4.5,80&steps=3&hide=restarts"
+    expected = Session()
+    urlstate.apply(expected, urlstate.parse(lesson[1:]))
+    page = open_live(site_page, lab_site + lesson)
+    wait_status(page, iteration=expected.iteration, phase=expected.phase,
+                loglik=format_number(expected.current_log_likelihood(), 6))
+    means = source(page, "emlab-means")
+    np.testing.assert_allclose(np.c_[means["x"], means["y"]], expected.mixture.means, rtol=1e-9)
+    assert "Restarts" not in deep_text(page)
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_status(page, iteration=expected.iteration, phase="E")  # Step completes the iteration
+    shown = status(page)
+    page.get_by_role("button", name="Share link").click()
+    field = page.locator(".emlab-share-field")
+    page.wait_for_function("(f) => f.value.startsWith('http')", arg=field.element_handle(),
+                           timeout=30_000)
+    url = field.input_value()
+    assert url.startswith(lab_site + "/") and "steps=4" in url and "hide=restarts" in url
+    other = chromium_context.new_page()
+    try:
+        open_live(other, url)
+        wait_status(other, iteration=shown["iteration"], phase=shown["phase"],
+                    loglik=shown["loglik"])
+    finally:
+        other.close()
 
 
 def test_embed_example_page_renders_both_iframes(lab_site, site_page, screenshot):
