@@ -39,6 +39,17 @@ COLLAPSE_RED = "#d00000"
 LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
 
 
+def equal_scales(X, max_ratio=4.0) -> bool:
+    """Draw both axes at one scale, unless that would squeeze the data into a sliver.
+
+    One scale shows distances (and spherical components) as they are; Old Faithful's columns differ
+    about 12-fold in spread, and at one scale its clusters would be a thin stripe.
+    """
+    spread = np.ptp(np.asarray(X, dtype=float), axis=0) if len(X) else np.zeros(2)
+    small, large = float(spread.min()), float(spread.max())
+    return small == 0 or large <= max_ratio * small
+
+
 def _finite(a, fill=0.0):
     return np.where(np.isfinite(a), a, fill)
 
@@ -92,7 +103,7 @@ class MainPlot(pn.viewable.Viewer):
             tools="pan,wheel_zoom,box_zoom,reset",
             active_scroll="wheel_zoom",
             toolbar_location="above",
-            match_aspect=True,
+            match_aspect=True,  # per data set: equal_scales()
             background_fill_color="#fbfbfd",
             border_fill_color="white",
         )
@@ -173,6 +184,7 @@ class MainPlot(pn.viewable.Viewer):
         else:
             self.points.data = dict(x=X[:, 0], y=X[:, 1], index=np.arange(len(X)), **columns)
             self._drawn_X = s.X
+            self.figure.match_aspect = equal_scales(X)
         self._set_tooltips(resp.shape[1])
 
     def _columns(self):
@@ -262,6 +274,8 @@ class MainPlot(pn.viewable.Viewer):
 
     def _draw_caption(self):
         parts = []
+        if not self.figure.match_aspect:
+            parts.append("the axes have different scales: a round component looks stretched")
         if self.session.mode == "kmeans":
             parts.append("k-means: hard assignments, equal weights, one shared spherical variance")
         coloring = self.view_state.coloring
