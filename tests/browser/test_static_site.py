@@ -319,4 +319,8 @@ def test_embed_example_page_renders_both_iframes(lab_site, site_page, screenshot
         frame = page.frame_locator("iframe").nth(i)
         frame.locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
         frame.locator(".emlab-status").first.wait_for(timeout=30_000)
+    # The second frame is a lesson link: three half-steps in, the Share box hidden.
+    second = page.frame_locator("iframe").nth(1)
+    second.locator('.emlab-status[data-phase="M"]').first.wait_for(timeout=30_000)
+    assert second.get_by_role("button", name="Share link").count() == 0
     screenshot(page, "embed-example")
