@@ -3,15 +3,18 @@ what the session and the sources hold (Bokeh fires on_change without a document)
 
 import asyncio
 import concurrent.futures
+import html
+import re
 
 import numpy as np
 import pytest
 from bokeh.events import Tap
 
-from app import geometry
+from app import data, geometry
 from app.session import Session
 from app.views import Lab
 from app.views.controls import REG_COVAR_OPTIONS, nearest_reg_option
+from app.views.data import DROP_INVALID_LABEL
 from app.views.explore import group_optima
 from app.views.loglik import format_number
 from app.views.narration import markdown_with_math_to_html
@@ -354,26 +357,129 @@ def test_export_callbacks_produce_files(lab):
 # ---------------------------------------------------------------------------------- data
 
 
+def _upload(panel, name, content):
+    """What the browser does on a file pick: FileInput's filename, then its bytes."""
+    panel.upload.filename = name
+    panel.upload.value = content
+
+
+def _shown(pane):
+    """The text a Markdown pane (an Alert) shows: rendered to HTML, tags dropped."""
+    rendered = html.unescape(pane._transform_object(pane.object)["object"])
+    rendered = re.sub(r"</?strong>", "", rendered)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
+
+
+def _snapshot(session):
+    return (session.version, session.X, session.mixture, session.history, session.dataset,
+            session.data_name, session.columns)
+
+
 def test_csv_upload_loads_data_and_resets_em(lab):
     """Uploading a CSV (FileInput bytes) makes it the session's data; EM restarts on it."""
     s, d = lab.session, lab.data
     s.e_step()
-    d.upload.filename = "mine.csv"
-    d.upload.value = b"a,b\n0,0\n1,1\n2,0\n10,10\n11,11\n12,10\n"
-    assert len(s.X) == 6 and tuple(s.columns) == ("a", "b")
+    _upload(d, "mine.csv", b"a,b\n0,0\n1,1\n2,0\n10,10\n11,11\n12,10\n")
+    assert len(s.X) == 6 and tuple(s.columns) == ("a", "b") and s.data_name == "mine.csv"
     assert len(s.history) == 1 and s.phase == "E"
-    assert d.upload_status.alert_type == "success" and "mine.csv" in d.upload_status.object
+    assert d.upload_status.alert_type == "success"
+    assert "Loaded mine.csv: 6 points; x = a, y = b." in _shown(d.upload_status)
     np.testing.assert_allclose(lab.plot.points.data["x"], [0, 1, 2, 10, 11, 12])
+    assert d.options.visible and list(d.x_picker.options) == ["a", "b"]
 
 
-def test_bad_csv_is_refused_with_a_message(lab):
-    """A file without two numeric columns leaves the data alone and says why."""
+def test_utf16_upload_is_read_from_its_bytes(lab):
+    """A UTF-16 file (Excel's "Unicode text") reaches parse_csv as bytes and loads, with its note."""
     s, d = lab.session, lab.data
-    n = len(s.X)
-    d.upload.filename = "words.csv"
-    d.upload.value = b"name,colour\nann,red\nbob,blue\n"
-    assert len(s.X) == n
-    assert d.upload_status.alert_type == "danger" and "words.csv" in d.upload_status.object
+    text = "température\tdurée\n21,5\t3\n19,0\t4\n25,2\t1\n"
+    _upload(d, "météo.txt", text.encode("utf-16"))
+    assert tuple(s.columns) == ("température", "durée")
+    np.testing.assert_allclose(s.X[:, 0], [21.5, 19.0, 25.2])
+    assert d.upload_status.alert_type == "success" and "UTF-16" in _shown(d.upload_status)
+
+
+def test_invalid_rows_are_refused_until_the_checkbox_drops_them(lab):
+    """Rows with NA are refused (message names the checkbox, data untouched); ticking it loads the
+    rest and says how many rows were dropped."""
+    s, d = lab.session, lab.data
+    before = _snapshot(s)
+    content = b"u,v\n1,2\n2,NA\n3,1\n,4\n5,5\n6,2\n"
+    _upload(d, "gaps.csv", content)
+    assert _snapshot(s) == before
+    status = d.upload_status
+    assert status.alert_type == "danger" and "2 rows have a missing" in _shown(status)
+    assert f"'{DROP_INVALID_LABEL}'" in _shown(status)
+    d.drop_invalid.value = True
+    assert len(s.X) == 4 and s.data_name == "gaps.csv"
+    assert status.alert_type == "success" and "Dropped 2 of 6 rows" in _shown(status)
+    assert "4 points (from 6 rows)" in _shown(status)
+    d.drop_invalid.value = False  # the kept bytes are read again: refused again, data kept
+    assert status.alert_type == "danger" and len(s.X) == 4
+
+
+def test_column_pickers_switch_the_plotted_columns(lab):
+    """The pickers list the file's columns (text ones marked); picking re-reads the kept bytes."""
+    s, d, plot = lab.session, lab.data, lab.plot
+    _upload(d, "three.csv", b"name,a,b,c\np,0,10,5\nq,1,20,3\nr,2,30,1\ns,3,25,7\n")
+    assert list(d.x_picker.options) == ["name (text)", "a", "b", "c"]
+    assert (d.x_picker.value, d.y_picker.value) == (1, 2)  # what parse_csv chose
+    d.y_picker.value = 3
+    assert tuple(s.columns) == ("a", "c")
+    np.testing.assert_allclose(plot.points.data["y"], [5, 3, 1, 7])
+    d.x_picker.value = 3  # x takes y's column: the two swap
+    assert (d.x_picker.value, d.y_picker.value) == (3, 1) and tuple(s.columns) == ("c", "a")
+    np.testing.assert_allclose(plot.points.data["x"], [5, 3, 1, 7])
+    before = _snapshot(s)
+    d.y_picker.value = 0  # a text column: refused, the last good choice stays loaded
+    assert _snapshot(s) == before
+    assert d.upload_status.alert_type == "danger" and "holds text" in _shown(d.upload_status)
+
+
+def test_standardise_checkbox_rereads_in_standard_units(lab):
+    s, d = lab.session, lab.data
+    _upload(d, "wide.csv", b"a,b\n0,100\n10,300\n20,200\n30,400\n")
+    d.standardize.value = True
+    np.testing.assert_allclose(s.X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(s.X.std(axis=0), 1)
+    assert "Standardised both columns" in _shown(d.upload_status)
+
+
+def test_large_upload_is_sampled_with_a_message(lab):
+    """More than MAX_ROWS rows: a sample is loaded and the message says so."""
+    s, d = lab.session, lab.data
+    rows = np.random.default_rng(1).normal(size=(data.MAX_ROWS + 5000, 2))
+    _upload(d, "big.csv", ("x,y\n" + "\n".join(f"{a:.4f},{b:.4f}" for a, b in rows)).encode())
+    assert len(s.X) == data.MAX_ROWS
+    assert f"random sample of {data.MAX_ROWS:,}" in _shown(d.upload_status)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"PK\x03\x04" + bytes(64), b"name,colour\nann,red\nbob,blue\n", b"a,b\n1,1\n1,1\n"],
+    ids=["empty", "xlsx", "text-only", "one-point"],
+)
+def test_bad_file_leaves_the_session_unchanged(lab, content):
+    """A refused file changes nothing: data, mixture, history, picker; the message says why."""
+    s, d = lab.session, lab.data
+    s.e_step()
+    s.m_step()
+    before = _snapshot(s)
+    _upload(d, "bad.csv", content)
+    assert d.upload_status.alert_type == "danger"
+    assert "bad.csv was not loaded" in _shown(d.upload_status)
+    assert "Nothing changed" in _shown(d.upload_status)
+    assert _snapshot(s) == before
+
+
+def test_upload_messages_are_plain_text(lab):
+    """HTML and Markdown in a file name or column name are shown as text, never rendered."""
+    d = lab.data
+    _upload(d, "<img src=x onerror=alert(1)>.csv", b"*a*,[b](http://x.org)\n0,1\n2,3\n4,1\n")
+    rendered = html.unescape(d.upload_status._transform_object(d.upload_status.object)["object"])
+    assert "<img" not in rendered and "&lt;img src=x onerror=alert(1)&gt;.csv" in rendered
+    assert "*a*" in rendered and "<a " not in rendered and "<em>" not in rendered
+    note = html.unescape(d.note._transform_object(d.note.object)["object"])
+    assert "<img" not in note
 
 
 def test_dataset_picker_changes_data(lab):

@@ -1,21 +1,44 @@
 """The data panel: data set picker, add/remove-point mode and CSV upload.
 
-Owns: the widgets that change the session's data (``dataset``, ``use_dataset``/``set_data``) and the
-add-point mode toggle (ViewState.add_points; the plot turns clicks into ``add_point`` /
-``remove_point``). CSV text is parsed by ``app.data.parse_csv``; this view only shows its verdict.
+Owns: the widgets that change the session's data (``dataset``, ``use_dataset``) and the add-point
+mode toggle (ViewState.add_points; the plot turns clicks into ``add_point`` / ``remove_point``), and
+the uploaded file: its bytes stay here (never in the session), so the x/y column pickers and the
+"drop invalid rows" and "standardise" options re-read it without a new upload.
+
+The bytes go to ``app.data.parse_csv`` as they arrived (it decodes UTF-8, UTF-16 and Latin-1 and
+refuses binary files); this view decodes nothing and only shows the verdict. A refused file
+changes nothing in the session. Everything that came from the file (its name, column names,
+cells quoted in messages) reaches the page as plain text: Markdown and HTML in it are escaped.
 Imports panel, param and app.data; computes nothing itself.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import panel as pn
 import param
 
+from app import data
 from app.views.state import ViewState
+
+DROP_INVALID_LABEL = "Drop rows with missing or invalid values"
+STANDARDIZE_LABEL = "Standardise"
+
+# CommonMark lets a backslash escape any ASCII punctuation character: the escaped character is
+# then literal text, so "<", "*", "[" or "`" in a file name or column name cannot become HTML,
+# emphasis or a link.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text) -> str:
+    """``text`` as Markdown that renders as exactly that text (on one line)."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
 
 
 class DataPanel(pn.viewable.Viewer):
-    """Pick a data set, edit it by clicking, or upload a CSV."""
+    """Pick a data set, edit it by clicking, or upload a CSV and choose how to read it."""
 
     session = param.Parameter(doc="The EM session (app.session.Session).")
     view_state = param.ClassSelector(class_=ViewState)
@@ -30,11 +53,38 @@ class DataPanel(pn.viewable.Viewer):
         self.add_points = pn.widgets.Toggle.from_param(
             self.view_state.param.add_points, label="✚ Add points by clicking",
             color="default", sizing_mode="stretch_width")
-        self.upload = pn.widgets.FileInput(accept=".csv,.txt", multiple=False,
+
+        self.upload = pn.widgets.FileInput(accept=".csv,.tsv,.txt", multiple=False,
                                            sizing_mode="stretch_width")
-        self.upload.param.watch(self._on_upload, "value")
+        self.x_picker = pn.widgets.Select(label="x column", options={}, sizing_mode="stretch_width",
+                                          margin=(5, 5, 5, 10))
+        self.y_picker = pn.widgets.Select(label="y column", options={}, sizing_mode="stretch_width",
+                                          margin=(5, 10, 5, 5))
+        self.drop_invalid = pn.widgets.Checkbox(label=DROP_INVALID_LABEL, value=False,
+                                                margin=(4, 10))
+        self.standardize = pn.widgets.Checkbox(label=STANDARDIZE_LABEL, value=False,
+                                               margin=(4, 10))
+        self.options = pn.Column(
+            pn.Row(self.x_picker, self.y_picker, sizing_mode="stretch_width"),
+            self.drop_invalid, self.standardize,
+            visible=False, sizing_mode="stretch_width", margin=0,
+        )
         self.upload_status = pn.pane.Alert("", alert_type="info", visible=False,
-                                           sizing_mode="stretch_width", margin=(4, 10))
+                                           sizing_mode="stretch_width", margin=(6, 10),
+                                           css_classes=["emlab-upload-status"],
+                                           stylesheets=[_STATUS_CSS])
+        # The kept file: its bytes, name and columns; _auto while parse_csv chooses the columns
+        # (it then also skips a row-number column); _syncing while this view sets its own widgets.
+        self._file: bytes | None = None
+        self._filename = ""
+        self._auto = True
+        self._syncing = False
+
+        self.upload.param.watch(self._on_upload, "value")
+        self.x_picker.param.watch(self._on_column, "value")
+        self.y_picker.param.watch(self._on_column, "value")
+        self.drop_invalid.param.watch(self._on_option, "value")
+        self.standardize.param.watch(self._on_option, "value")
         s.param.watch(self._on_session, ["version"])
         self._on_session()
 
@@ -43,16 +93,19 @@ class DataPanel(pn.viewable.Viewer):
         return pn.Column(self.picker, self.note, sizing_mode="stretch_width")
 
     def editing_view(self):
-        """Add-point mode and CSV upload."""
+        """Add-point mode, CSV upload and how to read the uploaded file."""
         return pn.Column(
             self.add_points,
             pn.pane.HTML('<div style="font-size:13px;color:#555">In this mode a click on the plot '
                          "adds a point there and shift-click removes the nearest one; EM restarts "
                          "on the edited data.</div>", margin=(0, 10), sizing_mode="stretch_width"),
-            pn.pane.HTML('<div style="font-size:13px;font-weight:600;margin-top:8px">Upload a CSV '
-                         "(a header row, then two numeric columns are used)</div>",
-                         margin=(0, 10)),
+            pn.pane.HTML('<div style="font-size:13px;font-weight:600;margin-top:10px">Upload a '
+                         'CSV file</div><div style="font-size:13px;color:#555">One point per line; '
+                         "columns separated by commas, semicolons, tabs or spaces; a header row is "
+                         f"optional. Files of more than {data.MAX_ROWS:,} rows are sampled.</div>",
+                         margin=(0, 10), sizing_mode="stretch_width"),
             self.upload,
+            self.options,
             self.upload_status,
             sizing_mode="stretch_width",
         )
@@ -63,30 +116,108 @@ class DataPanel(pn.viewable.Viewer):
     def _on_session(self, *events):
         s = self.session
         n = len(s.X)
-        self.note.object = (f"**{s.data_name}** · {n:,} points · {s.n_distinct:,} distinct"
+        self.note.object = (f"**{plain(s.data_name)}** · {n:,} points · {s.n_distinct:,} distinct"
                             + (f"  \n{s.data_note}" if s.data_note else ""))
 
+    # ---- upload -----------------------------------------------------------------------------
+
     def _on_upload(self, event):
-        if not event.new:
+        raw = event.new
+        if raw is None:  # the input was cleared
             return
-        from app import data  # the parser of the data layer; imported where it is needed
-
-        name = self.upload.filename or "upload.csv"
+        name = self.upload.filename or "uploaded data"
+        if isinstance(name, list):  # multiple=True would give lists; keep the first
+            name = name[0] if name else "uploaded data"
         try:
-            # parse_csv decodes the bytes itself (UTF-8/16 with or without BOM, else Latin-1) and
-            # drops rows it cannot use, saying so in ds.messages.
-            ds = data.parse_csv(event.new, name=name.rsplit(".", 1)[0], drop_invalid=True)
-        except ValueError as exc:
-            self._report("danger", f"**{name}** was not loaded: {exc}")
+            listed = data.columns(raw)
+        except data.DataError as exc:
+            # Whatever columns were picked, this file cannot be read: forget the last one too (the
+            # options would otherwise apply to a file no longer in the input).
+            self._file = None
+            self.options.visible = False
+            self._refuse(name, exc)
             return
-        if not self.session.use_dataset(ds):
-            self._report("danger", f"**{name}** was not loaded: {self.session.message}")
-            return
-        notes = " ".join(getattr(ds, "messages", ()) or ())
-        self._report("success", f"Loaded **{name}**: {len(ds.X):,} points "
-                                f"({ds.columns[0]}, {ds.columns[1]}). {notes}".strip())
+        self._file, self._filename, self._auto = bytes(raw), str(name), True
+        self._show_columns(listed)
+        self._load()
 
-    def _report(self, kind, text):
-        self.upload_status.alert_type = kind
-        self.upload_status.object = text
-        self.upload_status.visible = True
+    def _show_columns(self, listed):
+        """Fill the pickers with the file's columns, on parse_csv's own choice."""
+        labels = _labels(listed)
+        options = {label: j for j, label in enumerate(labels)}
+        x = listed.x if listed.x is not None else 0
+        y = listed.y if listed.y is not None else min(1, len(labels) - 1)
+        self._syncing = True
+        try:
+            self.x_picker.param.update(options=options, value=x)
+            self.y_picker.param.update(options=options, value=y)
+        finally:
+            self._syncing = False
+        self.options.visible = True
+
+    def _on_column(self, event):
+        if self._syncing or self._file is None:
+            return
+        # Picking for x the column that y shows (or the reverse) swaps them.
+        other = self.y_picker if event.obj is self.x_picker else self.x_picker
+        if other.value == event.new and event.old is not None:
+            self._syncing = True
+            try:
+                other.value = event.old
+            finally:
+                self._syncing = False
+        self._auto = False
+        self._load()
+
+    def _on_option(self, event):
+        if self._file is not None:
+            self._load()
+
+    def _load(self):
+        """Parse the kept file with the current options; load it, or say why not."""
+        x, y = (None, None) if self._auto else (self.x_picker.value, self.y_picker.value)
+        try:
+            ds = data.parse_csv(self._file, x=x, y=y, drop_invalid=self.drop_invalid.value,
+                                standardize=self.standardize.value, name=self._filename)
+        except data.DataError as exc:
+            self._refuse(self._filename, exc)
+            return
+        # The notes are shown here, as plain text; the session's message pane renders Markdown.
+        if not self.session.use_dataset(replace(ds, messages=())):
+            self._refuse(self._filename, self.session.message)
+            return
+        self._report("success", _loaded_text(ds))
+
+    def _refuse(self, name, reason):
+        self._report("danger", f"**{plain(name)} was not loaded.** {plain(reason)}\n\n"
+                               f"Nothing changed: the lab still shows "
+                               f"{plain(self.session.data_name)}.")
+
+    def _report(self, kind, markdown):
+        self.upload_status.param.update(alert_type=kind, object=markdown, visible=True)
+
+
+def _labels(listed) -> list[str]:
+    """One distinct picker label per column: its name, marked when it holds text."""
+    labels = []
+    for j, (name, numeric) in enumerate(zip(listed.names, listed.numeric)):
+        label = name if numeric else f"{name} (text)"
+        if label in labels or listed.names.count(name) > 1:
+            label = f"{label} (column {j + 1})"
+        labels.append(label)
+    return labels
+
+
+def _loaded_text(ds) -> str:
+    """What was loaded (name, points, columns) and every note parse_csv gave, as Markdown."""
+    rows = f" (from {ds.n_rows:,} rows)" if ds.n_rows != ds.n_samples else ""
+    head = (f"**Loaded {plain(ds.name)}**: {ds.n_samples:,} points{rows}; "
+            f"x = {plain(ds.columns[0])}, y = {plain(ds.columns[1])}.")
+    return "\n".join([head, ""] + [f"- {plain(note)}" for note in ds.messages])
+
+
+_STATUS_CSS = """
+:host(.alert) { padding: 8px 12px; font-size: 13px; line-height: 1.4; overflow-wrap: anywhere; }
+p { margin: 0 0 4px 0; }
+ul { margin: 4px 0 0 0; padding-left: 18px; }
+"""
