@@ -116,6 +116,33 @@ def test_dragging_a_mean_reseeds_em_at_the_drop_point(lab, screenshot):
     screenshot(page, "04-after-drag")
 
 
+def test_a_touch_drag_moves_a_mean_too(lab):
+    """On a tablet or phone: a finger drags handle 2 and EM restarts from where it is lifted."""
+    page = lab
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    means = source(page, "emlab-means")
+    start = page.evaluate(TO_PAGE_JS, [means["x"][1], means["y"][1]])
+    target = [start[0] - 100, start[1] + 80]
+
+    def touch(kind, x, y):
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", *start)
+    for t in np.linspace(0, 1, 12)[1:]:
+        touch("touchMove", start[0] - t * 100, start[1] + t * 80)
+    touch("touchEnd", *target)
+    dropped = page.evaluate(TO_DATA_JS, target)
+    page.get_by_text("where you dropped them").first.wait_for(timeout=20_000)
+    wait_status(page, iteration=0, phase="E")
+    after = source(page, "emlab-means")
+    span = max(np.ptp(source(page, "emlab-points")["x"]), 1e-9)
+    assert math.hypot(after["x"][1] - dropped[0], after["y"][1] - dropped[1]) < 0.02 * span
+    np.testing.assert_allclose([after["x"][0], after["x"][2]], [means["x"][0], means["x"][2]],
+                               atol=1e-9)
+
+
 def test_break_it_reaches_the_collapse_banner_without_nan(lab, screenshot):
     """"Break it", then Step until the banner names the collapsed component; no NaN anywhere."""
     page = lab
