@@ -198,6 +198,23 @@ def test_lab_twenty_rapid_step_clicks_advance_twenty_iterations(lab):
     assert status(page)["iteration"] == "20"
 
 
+def test_lab_keys_and_play_work_in_the_browser(lab):
+    """Keyboard shortcuts reach the worker's Python, and Play (a periodic callback in the worker)
+    runs EM to convergence and stops."""
+    page = lab
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("e")
+    wait_status(page, iteration=1, phase="M")
+    page.keyboard.press("m")
+    wait_status(page, iteration=1, phase="E")
+    page.keyboard.press("ArrowLeft")
+    wait_status(page, iteration=1, phase="M")
+    page.get_by_role("button", name="▶ Play").click()
+    page.locator('.emlab-status[data-state="converged"]').first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
+    assert len(source(page, "emlab-trace-converged")["step"]) == 1
+
+
 def test_lab_dragging_a_mean_reseeds_em(lab):
     """A mouse drag of a handle reaches Python in the worker, which restarts EM at the drop point."""
     page = lab
