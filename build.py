@@ -602,11 +602,19 @@ STAGES = [
 
 
 def finish_html(html: str) -> str:
-    """Point the page at the site's own BokehJS, add our loader and favicon."""
+    """Point the page at the site's own BokehJS, add our loader and favicon, start the worker
+    first."""
     html = html.replace(BOKEH_CDN_PREFIX, "./bokeh/")
     head = ('<link rel="icon" href="./favicon.svg" type="image/svg+xml">\n'
             '<link rel="stylesheet" href="./loader.css">\n')
     html = html.replace("</head>", head + "</head>", 1)
+    # The worker starts before anything else loads (Pyodide takes longest; see start-worker.js).
+    start = (STATIC / "start-worker.js").read_text(encoding="utf-8")
+    html, found = re.subn(r'(<head>\s*<meta charset="utf-8">)',
+                          lambda m: f"{m.group(1)}\n<script>\n{start}</script>", html, count=1)
+    if not found:
+        raise BuildError("Panel's page template no longer starts with <head><meta charset>; "
+                         "update finish_html() in build.py")
     # Our loader replaces Panel's spinner overlay (it shows stages over the prerendered page).
     html = re.sub(r'<body class="[^"]*">', '<body class="emlab-loading">', html, count=1)
     return html
@@ -655,18 +663,24 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -
         config = {"indexURL": PYODIDE_CDN, "lockFileURL": None,
                   "packages": ["numpy", "packaging"],
                   "wheels": [f"./pyodide/{path.name}" for path, _ in pure.values()],
-                  "panelRoot": "./panel/"}
+                  "panelRoot": "./panel/", "prefetch": []}
         for path, _ in pure.values():
             shutil.copy2(path, staging / "pyodide" / path.name)
     else:
+        site = site_lock(lock, compiled, pure)
+        # The worker fetches these at once, while the runtime downloads and compiles; Pyodide
+        # then finds them in the HTTP cache (the runtime's own files first: it needs them first).
+        prefetch = ["./pyodide/pyodide.asm.wasm", "./pyodide/python_stdlib.zip",
+                    *(f"./pyodide/{site['packages'][name]['file_name']}"
+                      for name in lock_closure(site, STARTUP))]
         config = {"indexURL": "./pyodide/", "lockFileURL": "./pyodide/pyodide-lock.json",
-                  "packages": STARTUP, "wheels": [], "panelRoot": "./panel/"}
+                  "packages": STARTUP, "wheels": [], "panelRoot": "./panel/",
+                  "prefetch": prefetch}
         for name in PYODIDE_CORE:
             shutil.copy2(stdlib if name == stdlib.name else core / name, staging / "pyodide" / name)
         for path in [*compiled.values(), *(p for p, _ in pure.values())]:
             shutil.copy2(path, staging / "pyodide" / path.name)
-        (staging / "pyodide" / "pyodide-lock.json").write_text(
-            json.dumps(site_lock(lock, compiled, pure), indent=1))
+        (staging / "pyodide" / "pyodide-lock.json").write_text(json.dumps(site, indent=1))
 
     html, worker = convert(app, staging, config)
     html = finish_html(html)

@@ -31,6 +31,13 @@ function sendPatch(patch, buffers, msg_id) {
 let applyPatch = null;   // Python: apply one JSON patch from the browser to the document
 let linkDocument = null; // Python: start sending document changes to the browser
 
+// Every file the start needs is requested now, in parallel: the wheels download while the runtime
+// downloads and compiles, and Pyodide's own requests then find them in the browser's HTTP cache
+// (the site serves them as immutable). Bodies are read to the end so the cache holds them whole.
+const prefetched = Promise.all(CONFIG.prefetch.map(
+  (url) => fetch(absolute(url)).then((response) => response.arrayBuffer()).then(() => null,
+                                                                                  () => null)));
+
 async function startApplication() {
   progress("runtime", "Starting Python (Pyodide)");
   importScripts(absolute(CONFIG.indexURL + "pyodide.js"));
@@ -51,6 +58,7 @@ async function startApplication() {
     messageCallback: (message) => progress("packages", message),
     errorCallback: (message) => console.error(message),
   };
+  await prefetched;
   await self.pyodide.loadPackage(CONFIG.packages, loadOptions);
   if (CONFIG.wheels.length) {
     await self.pyodide.loadPackage(CONFIG.wheels.map(absolute), loadOptions);
