@@ -435,6 +435,16 @@ def test_column_pickers_switch_the_plotted_columns(lab):
     assert d.upload_status.alert_type == "danger" and "holds text" in _shown(d.upload_status)
 
 
+def test_headerless_file_lists_numbered_columns(lab):
+    """Without a header the pickers offer "column 1", "column 2", ...; picking one replots."""
+    s, d = lab.session, lab.data
+    _upload(d, "bare.txt", b"1 10 7\n2 20 5\n3 30 9\n4 25 1\n")
+    assert list(d.x_picker.options) == ["column 1", "column 2", "column 3"]
+    d.x_picker.value = 2
+    assert tuple(s.columns) == ("column 3", "column 2")
+    np.testing.assert_allclose(lab.plot.points.data["x"], [7, 5, 9, 1])
+
+
 def test_standardise_checkbox_rereads_in_standard_units(lab):
     s, d = lab.session, lab.data
     _upload(d, "wide.csv", b"a,b\n0,100\n10,300\n20,200\n30,400\n")
