@@ -9,6 +9,7 @@ loading it. Must not import param, panel or bokeh.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -91,12 +92,13 @@ def figure(
     for k, (mx, my) in enumerate(mixture.means):
         ax.annotate(str(k + 1), (mx, my), ha="center", va="center", fontsize=7, color="white",
                     fontweight="bold", zorder=4)
-    ax.set_xlabel(columns[0])
-    ax.set_ylabel(columns[1])
+    # Column and file names come from the user's file: "$" in them is a dollar, not mathtext.
+    ax.set_xlabel(columns[0], parse_math=False)
+    ax.set_ylabel(columns[1], parse_math=False)
     ax.set_aspect("equal", adjustable="datalim")
     ax.grid(True, alpha=0.25)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, parse_math=False)
     return fig
 
 
@@ -151,7 +153,10 @@ def responsibilities_csv(X, resp, columns: tuple[str, str] = ("x", "y")) -> str:
     X = np.asarray(X, dtype=float)
     resp = np.asarray(resp, dtype=float)
     k = resp.shape[1]
-    lines = [",".join([*columns, *(f"r{j + 1}" for j in range(k)), "component"])]
+    header = io.StringIO()  # column names from the user's file may hold commas or quotes
+    csv.writer(header, lineterminator="").writerow([*columns, *(f"r{j + 1}" for j in range(k)),
+                                                    "component"])
+    lines = [header.getvalue()]
     labels = np.argmax(resp, axis=1) + 1
     for x, r, label in zip(X, resp, labels):
         lines.append(

@@ -105,6 +105,18 @@ def test_responsibilities_csv(fitted):
     assert [int(row["component"]) for row in rows] == list(np.argmax(resp, axis=1) + 1)
 
 
+def test_names_from_a_users_file_are_plain_text(fitted):
+    """Guards uploads: a file or column name with "$" is not mathtext (which could not parse it and
+    failed the PNG export), and a column name with a comma or quote keeps the CSV header valid."""
+    X, mixture, resp = fitted
+    columns = ("cost $\\sqrt{", 'a, "b"')
+    fig = export.figure(X, mixture, resp, title="price $\\frac{a$.csv", columns=columns)
+    assert fig.axes[0].get_title() == "price $\\frac{a$.csv"
+    assert export.png_bytes(X, mixture, resp, title="$\\frac{a$", columns=columns)[:4] == b"\x89PNG"
+    rows = list(csv.reader(io.StringIO(export.responsibilities_csv(X, resp, columns))))
+    assert rows[0][:2] == list(columns) and len(rows) == len(X) + 1
+
+
 def test_export_module_does_not_import_matplotlib():
     """Importing app.export must not load matplotlib (the app starts without it)."""
     import subprocess
