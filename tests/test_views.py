@@ -426,6 +426,7 @@ def test_column_pickers_switch_the_plotted_columns(lab):
     d.y_picker.value = 3
     assert tuple(s.columns) == ("a", "c")
     np.testing.assert_allclose(plot.points.data["y"], [5, 3, 1, 7])
+    assert [label for label, _ in plot._hover.tooltips[1:3]] == ["a", "c"]
     d.x_picker.value = 3  # x takes y's column: the two swap
     assert (d.x_picker.value, d.y_picker.value) == (3, 1) and tuple(s.columns) == ("c", "a")
     np.testing.assert_allclose(plot.points.data["x"], [5, 3, 1, 7])

@@ -63,7 +63,7 @@ class MainPlot(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._syncing = False  # True while Python writes the means source (not a user drag)
-        self._n_resp_columns = 0
+        self._tooltips_for = None   # (K, x label, y label) the hover tooltips show
         # Sources are named so browser tests can find them in the page's Bokeh document.
         self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]), name="emlab-points")
         self.ellipses = ColumnDataSource(
@@ -208,10 +208,11 @@ class MainPlot(pn.viewable.Viewer):
         return geometry.pack_rgba(rgb, alpha)
 
     def _set_tooltips(self, k):
-        if k == self._n_resp_columns:
-            return
-        self._n_resp_columns = k
+        # Keyed on the column names too: new data (an upload, other columns) keeps K but renames.
         x_label, y_label = self._columns()
+        if (k, x_label, y_label) == self._tooltips_for:
+            return
+        self._tooltips_for = (k, x_label, y_label)
         self._hover.tooltips = (
             [("point", "#@index"), (x_label, "@x{0.000}"), (y_label, "@y{0.000}")]
             + [(f"r{j + 1}", f"@r{j}{{0.000}}") for j in range(k)]
