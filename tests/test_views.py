@@ -491,6 +491,12 @@ def test_upload_messages_are_plain_text(lab):
     assert "*a*" in rendered and "<a " not in rendered and "<em>" not in rendered
     note = html.unescape(d.note._transform_object(d.note.object)["object"])
     assert "<img" not in note
+    # A note that quotes the file (a skipped row-number column) stays out of the session's
+    # message, which the narration pane renders as Markdown with HTML.
+    _upload(d, "notes.csv", b"<img src=x onerror=alert(1)>,a,b\n0,1,5\n1,2,3\n2,4,4\n3,3,1\n")
+    assert "Skipped column '<img src=x onerror=alert(1)>'" in _shown(d.upload_status)
+    message = lab.narration.message
+    assert "<img" not in html.unescape(message._transform_object(message.object)["object"])
 
 
 def test_dataset_picker_changes_data(lab):
