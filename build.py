@@ -93,10 +93,15 @@ SDIST_WHEELS = {
                ["yaml", "_yaml"], {"CC": "false", "PYYAML_FORCE_LIBYAML": "0"}),
 }
 # What the browser must not receive: bundled JavaScript (served from the site's own folders
-# instead), tests, docs tooling; and dependencies that are server-only or unused in Pyodide.
+# instead), tests, docs tooling, type stubs, TypeScript sources and CDN integrity hashes (Pyodide
+# unpacks every file of a wheel at start-up, ~1 ms each); and dependencies that are server-only
+# or unused in Pyodide. (member prefixes, member suffixes, members kept anyway, Requires-Dist names)
 STRIP = {
-    "bokeh": (("bokeh/server/static/", "bokeh/sphinxext/"), ("tornado",)),
-    "panel": (("panel/dist/", "panel/tests/", "panel/package-lock.json"),
+    # bokeh.resources reads its own version's hashes at import.
+    "bokeh": (("bokeh/server/static/", "bokeh/sphinxext/", "bokeh/_sri/", "typings/"), (".pyi",),
+              (f"bokeh/_sri/{PURE_WHEELS['bokeh'][0]}.json",), ("tornado",)),
+    "panel": (("panel/dist/", "panel/tests/", "panel/package-lock.json", "panel/eslint.config.js"),
+              (".ts", ".less", ".pyi"), (),
               ("tornado", "nh3", "panel-material-ui", "pandas", "requests", "narwhals")),
 }
 
@@ -248,11 +253,14 @@ def fetch_pure() -> dict[str, Path]:
         check_sha256(found[0], digest, f"{name}=={version} from PyPI")
         files[name] = found[0]
         if name in STRIP:
-            target = stripped / found[0].name
+            # Cached per recipe: changing STRIP gives a new stripped wheel.
+            recipe = hashlib.sha256(repr(STRIP[name]).encode()).hexdigest()[:12]
+            target = stripped / recipe / found[0].name
             if not target.exists():
-                prefixes, requires = STRIP[name]
-                rewrite_wheel(found[0], target, drop=lambda n, p=prefixes: n.startswith(p),
-                              drop_requires=requires)
+                prefixes, suffixes, keep, requires = STRIP[name]
+                rewrite_wheel(found[0], target, drop_requires=requires,
+                              drop=lambda n, p=prefixes, x=suffixes, k=keep:
+                              (n.startswith(p) or n.endswith(x)) and n not in k)
             files[name] = target
     return files
 
@@ -298,10 +306,18 @@ def build_own_wheel() -> Path:
 
     Built from a fresh copy of the sources: setuptools copies modules into a build/lib folder
     and does not empty it, so building in the working tree could ship a module deleted since.
+    The result is kept under its own sha256 (CACHE/own/<sha>/), so builds running at the same
+    time never delete each other's wheel.
     """
-    folder = CACHE / "own"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="own-", dir=CACHE))
+    try:
+        return _build_own_wheel(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build_own_wheel(folder: Path) -> Path:
     source = folder / "src"
     for name in OWN_SOURCES:
         if (ROOT / name).is_dir():
@@ -323,7 +339,13 @@ def build_own_wheel() -> Path:
     stable = folder / "stable" / wheels[0].name
     stable.parent.mkdir()
     rewrite_wheel(wheels[0], stable, drop=lambda n: "/__pycache__/" in n)
-    return stable
+    kept = CACHE / "own" / sha256(stable)[:16] / stable.name
+    if not kept.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}.partial")
+        shutil.copy2(stable, partial)
+        partial.replace(kept)
+    return kept
 
 
 def rewrite_wheel(src: Path, dst: Path, *, drop, drop_requires=(), transform=None) -> None:
@@ -366,7 +388,7 @@ def rewrite_wheel(src: Path, dst: Path, *, drop, drop_requires=(), transform=Non
     record.write(f"{record_name},,\n")
     members.append((record_name, record.getvalue().encode()))
     dst.parent.mkdir(parents=True, exist_ok=True)
-    partial = dst.with_suffix(".partial")
+    partial = dst.with_name(f"{dst.name}.{os.getpid()}.partial")  # concurrent builds: own file
     with ZipFile(partial, "w", ZIP_DEFLATED) as out:
         for name, data in members:
             info = ZipInfo(name, date_time=EPOCH)
@@ -469,7 +491,7 @@ def byte_compile(core: Path, wheels: list[Path], stdlib: Path, out_dir: Path) ->
 
 def rewrite_zip(src: Path, dst: Path, transform) -> None:
     """A plain zip (the stdlib) with members transformed, fixed timestamps."""
-    partial = dst.with_suffix(".partial")
+    partial = dst.with_name(f"{dst.name}.{os.getpid()}.partial")  # concurrent builds: own file
     with ZipFile(src) as z, ZipFile(partial, "w", ZIP_DEFLATED) as out:
         for info in z.infolist():
             if info.is_dir():
