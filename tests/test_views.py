@@ -288,6 +288,15 @@ def test_narration_panel_shows_session_text(lab):
     assert "E-step" in lab.narration.text.object or "e-step" in lab.narration.text.object.lower()
 
 
+def test_session_messages_reach_the_page_as_text(lab):
+    """A message that quotes user input (a file name with markup) is shown, not rendered."""
+    s = lab.session
+    s.set_data(np.zeros((1, 2)) + [[1.0, 2.0]], name="<img src=x onerror=alert(1)>")
+    s._publish(message="Could not use <img src=x onerror=alert(1)>.csv & friends")
+    shown = lab.narration.message.object
+    assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;.csv &amp; friends" in shown
+
+
 # ---------------------------------------------------------------------------------- explorers
 
 

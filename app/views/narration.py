@@ -80,9 +80,10 @@ class NarrationPanel(pn.viewable.Viewer):
 
     def _on_session(self, *events):
         s = self.session
-        self.banner.object = s.collapse_banner
+        # Markdown, but never raw HTML: a message can quote a file or column name.
+        self.banner.object = html.escape(s.collapse_banner, quote=False)
         self.banner.visible = bool(s.collapse_banner)
-        self.message.object = s.message
+        self.message.object = html.escape(s.message, quote=False)
         self.message.visible = bool(s.message)
         self.text.object = markdown_with_math_to_html(s.narration)
 
