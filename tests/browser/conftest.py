@@ -121,6 +121,7 @@ def panel_server(tmp_path_factory):
         sys.executable, "-m", "panel", "serve", "app/main.py",
         "--port", str(port), "--address", "127.0.0.1",
         "--allow-websocket-origin", f"127.0.0.1:{port}",
+        "--websocket-max-message-size", "104857600",  # as README says: uploads up to 64 MB
     ]
     with serve(cmd, port, path="/main", log=log) as base:
         yield Served(f"{base}/main", log)
