@@ -44,6 +44,23 @@ def assign_if_changed(source, data) -> bool:
     return True
 
 
+def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point):
+    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star."""
+    return (
+        fig.line("step", "value", source=curve, line_color="#333344", line_width=2),
+        fig.line("step", "lower_bound", source=curve, line_color="#0072B2", line_width=2,
+                 line_dash="dashed"),
+        fig.scatter("step", "value", source=start_point, marker="square", size=9,
+                    fill_color="white", line_color="#333344", line_width=2),
+        fig.scatter("step", "value", source=e_points, marker="circle", size=9,
+                    fill_color="#E69F00", line_color="#333344"),
+        fig.scatter("step", "value", source=m_points, marker="triangle", size=11,
+                    fill_color="#009E73", line_color="#333344"),
+        fig.scatter("step", "value", source=converged_point, marker="star", size=22,
+                    fill_color="#F0E442", line_color="#111111", line_width=1.5),
+    )
+
+
 class LogLikelihoodPlot(pn.viewable.Viewer):
     """One point per half-step, the ELBO beside it, convergence marked; plus a status line."""
 
@@ -73,17 +90,13 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
                      y_axis_label="log-likelihood per point", background_fill_color="#fbfbfd")
         fig.grid.grid_line_color = "#e6e6ee"
         fig.outline_line_color = "#d0d0da"
-        ll = fig.line("step", "value", source=self.curve, line_color="#333344", line_width=2)
-        elbo = fig.line("step", "lower_bound", source=self.curve, line_color="#0072B2",
-                        line_width=2, line_dash="dashed")
-        start = fig.scatter("step", "value", source=self.start_point, marker="square", size=9,
-                            fill_color="white", line_color="#333344", line_width=2)
-        e = fig.scatter("step", "value", source=self.e_points, marker="circle", size=9,
-                        fill_color="#E69F00", line_color="#333344")
-        m = fig.scatter("step", "value", source=self.m_points, marker="triangle", size=11,
-                        fill_color="#009E73", line_color="#333344")
-        done = fig.scatter("step", "value", source=self.converged_point, marker="star", size=22,
-                           fill_color="#F0E442", line_color="#111111", line_width=1.5)
+        _draw_trace(fig, self.curve, self.start_point, self.e_points, self.m_points,
+                    self.converged_point)
+        # The legend's entries point at a copy of every glyph drawn from one empty source that
+        # never changes: BokehJS re-renders a legend (its DOM, one canvas per entry) whenever
+        # anything its renderers reference changes, and the real sources change every half-step.
+        still = ColumnDataSource(dict(step=[], value=[], lower_bound=[]))
+        ll, elbo, start, e, m, done = _draw_trace(fig, *[still] * 5)
         self._converged_span = Span(location=0, dimension="height", line_color="#888899",
                                     line_dash="dotted", line_width=1.5, visible=False)
         fig.add_layout(self._converged_span)
