@@ -186,6 +186,19 @@ def test_buttons_follow_the_phase(lab):
     assert len(s.history) == 1
 
 
+def test_half_step_buttons_stay_disabled_while_playing(lab):
+    """Guards Play's frame cost: during Play neither E-step nor M-step toggles (each toggle makes
+    the browser re-lay out the page); Pause gives the next half-step's button back."""
+    c, s = lab.controls, lab.session
+    c.play_button.value = True
+    for _ in range(3):
+        assert c.e_button.disabled and c.m_button.disabled
+        s.tick()
+    c.play_button.value = False
+    assert not s.playing
+    assert c.e_button.disabled == (s.phase != "E") and c.m_button.disabled == (s.phase != "M")
+
+
 def test_run_and_step_buttons(lab):
     """Step takes a whole iteration; Run to convergence converges and then disables itself."""
     c, s = lab.controls, lab.session

@@ -192,8 +192,11 @@ class Controls(pn.viewable.Viewer):
 
     def _on_session(self, *events):
         s = self.session
-        self.e_button.disabled = not s.can_e_step
-        self.m_button.disabled = not s.can_m_step
+        # While Play runs, both half-step buttons stay disabled (Pause first). Besides saying so,
+        # this keeps Play's frames cheap: BokehJS re-lays out the whole page for every change of
+        # a button's `disabled`, and E/M alternating would toggle two of them every half-step.
+        self.e_button.disabled = s.playing or not s.can_e_step
+        self.m_button.disabled = s.playing or not s.can_m_step
         blocked = bool(s.collapse)
         self.step_button.disabled = blocked
         self.run_button.disabled = blocked or (s.converged and s.phase == "E")
