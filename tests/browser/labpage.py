@@ -7,6 +7,7 @@ main plot's pixels and coordinates, and the no-NaN check over text and every dat
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import deep_text
 
@@ -78,3 +79,30 @@ def assert_no_nan(page):
     for bad in ("NaN", "nan ", "Infinity", " inf "):
         assert bad not in text, f"{bad!r} on the page: ...{text[text.find(bad) - 80:][:160]}..."
     assert page.evaluate(NONFINITE_JS) == []
+
+
+def open_lab(page, server, query: str = ""):
+    """Open the lab under `panel serve` (the panel_server fixture) and wait until it is drawn.
+
+    Fails with the server's log when the lab does not load (its traceback says why).
+    """
+    page.goto(server.url + query)
+    try:
+        page.get_by_role("button", name="E-step").wait_for(timeout=30_000)
+        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
+                               "Bokeh.documents[0].get_model_by_name('emlab-points')"
+                               ".data.x.length > 0", timeout=30_000)
+    except Exception as exc:
+        pytest.fail(f"the lab did not load: {exc}\n--- panel serve log ---\n{server.log_tail()}")
+    return page
+
+
+def check_keyboard_shortcuts(page):
+    """From the start (iteration 0, E next): e and m take half-steps, ← undoes one."""
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("e")
+    wait_status(page, iteration=1, phase="M")
+    page.keyboard.press("m")
+    wait_status(page, iteration=1, phase="E")
+    page.keyboard.press("ArrowLeft")
+    wait_status(page, iteration=1, phase="M")

@@ -13,23 +13,15 @@ import math
 import numpy as np
 import pytest
 from conftest import deep_text
-from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, plot_pixels, source, status,
-                     wait_status)
+from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_keyboard_shortcuts, open_lab,
+                     plot_pixels, source, status, wait_status)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
 def lab(guarded_page, panel_server):
-    page = guarded_page
-    page.goto(panel_server.url)
-    try:
-        page.get_by_role("button", name="E-step").wait_for(timeout=30_000)
-        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
-                               "Bokeh.documents[0].get_model_by_name('emlab-points')"
-                               ".data.x.length > 0", timeout=30_000)
-    except Exception as exc:  # show why: the server log holds the traceback
-        pytest.fail(f"the lab did not load: {exc}\n--- panel serve log ---\n{panel_server.log_tail()}")
+    page = open_lab(guarded_page, panel_server)
     wait_status(page, iteration=0, phase="E")
     return page
 
@@ -170,13 +162,7 @@ def test_break_it_reaches_the_collapse_banner_without_nan(lab, screenshot):
 def test_keyboard_shortcuts_step_and_undo(lab):
     """Keys e and m take half-steps; the left arrow undoes one."""
     page = lab
-    page.locator("body").click(position={"x": 5, "y": 5})
-    page.keyboard.press("e")
-    wait_status(page, iteration=1, phase="M")
-    page.keyboard.press("m")
-    wait_status(page, iteration=1, phase="E")
-    page.keyboard.press("ArrowLeft")
-    wait_status(page, iteration=1, phase="M")
+    check_keyboard_shortcuts(page)
     page.keyboard.press(" ")
     wait_status(page, iteration=1, phase="E")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import deep_text
-from labpage import assert_no_nan, source, status, wait_status
+from labpage import assert_no_nan, open_lab, source, status, wait_status
 
 from app import urlstate
 from app.session import Session
@@ -26,15 +26,6 @@ def expected_state(query: str) -> Session:
     session = Session()
     urlstate.apply(session, urlstate.parse(query))
     return session
-
-
-def open_lab(page, url):
-    page.goto(url)
-    page.get_by_role("button", name="E-step").wait_for(timeout=30_000)
-    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
-                           "Bokeh.documents[0].get_model_by_name('emlab-points')"
-                           ".data.x.length > 0", timeout=30_000)
-    return page
 
 
 def share_link(page) -> str:
@@ -53,7 +44,7 @@ def share_link(page) -> str:
 def test_a_lesson_link_opens_the_lab_in_its_state(guarded_page, panel_server, screenshot):
     """Data set, K, dropped means and three half-steps from the URL; hidden tabs are gone."""
     expected = expected_state(LESSON)
-    page = open_lab(guarded_page, panel_server.url + LESSON)
+    page = open_lab(guarded_page, panel_server, LESSON)
     wait_status(page, iteration=expected.iteration, phase=expected.phase)
     assert status(page)["loglik"] == format_number(expected.current_log_likelihood(), 6)
     means = source(page, "emlab-means")
@@ -75,7 +66,7 @@ def test_a_hostile_link_is_named_in_plain_text_and_the_lab_still_works(guarded_p
     hostile = ("?k=%3Cscript%3Ealert(1)%3C/script%3E&reg=NaN&seed=1e999&steps=99999999"
                "&means=%3Cimg%20src=x%20onerror=alert(2)%3E&data=../../etc/passwd"
                "&%3Cb%3Ebold%3C/b%3E=1")
-    open_lab(page, panel_server.url + hostile)
+    open_lab(page, panel_server, hostile)
     notes = page.locator(".emlab-link-notes")
     notes.wait_for(timeout=20_000)
     shown = notes.inner_text()
@@ -96,7 +87,7 @@ def test_a_hostile_link_is_named_in_plain_text_and_the_lab_still_works(guarded_p
 
 def test_share_link_reproduces_what_the_learner_sees(guarded_page, panel_server, chromium_context):
     """Steps, a new K and Share link: the copied URL opens a lab showing the same state."""
-    page = open_lab(guarded_page, panel_server.url + "?hide=bic&data=iris")
+    page = open_lab(guarded_page, panel_server, "?hide=bic&data=iris")
     wait_status(page, iteration=0, phase="E")
     for iteration in (1, 2, 3):
         page.get_by_role("button", name="Step", exact=True).click()
@@ -111,7 +102,8 @@ def test_share_link_reproduces_what_the_learner_sees(guarded_page, panel_server,
     assert "data=iris" in query and "steps=7" in query and "hide=bic" in query
     other = chromium_context.new_page()
     try:
-        open_lab(other, url)
+        other.goto(url)
+        other.get_by_role("button", name="E-step").wait_for(timeout=30_000)
         wait_status(other, iteration=4, phase="M")
         assert status(other) == before
         means = source(other, "emlab-means")
@@ -126,8 +118,8 @@ def test_share_link_reproduces_what_the_learner_sees(guarded_page, panel_server,
 
 def test_hide_flags_leave_a_focused_lesson(guarded_page, panel_server, screenshot):
     """hide=model,data,narration,loglik,share keeps the stepping controls and the status line."""
-    page = open_lab(guarded_page,
-                    panel_server.url + "?hide=model,data,narration,loglik,share,upload,export")
+    page = open_lab(guarded_page, panel_server,
+                    "?hide=model,data,narration,loglik,share,upload,export")
     wait_status(page, iteration=0, phase="E")
     text = deep_text(page)
     for gone in ("Components K", "reg_covar", "Covariance type", "Data set", "Share link",

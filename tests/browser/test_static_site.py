@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO, deep_text, free_port, serve
-from labpage import TO_DATA_JS, TO_PAGE_JS, assert_no_nan, source, status, wait_status
+from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_keyboard_shortcuts, source,
+                     status, wait_status)
 
 pytestmark = pytest.mark.browser
 
@@ -202,13 +203,7 @@ def test_lab_keys_and_play_work_in_the_browser(lab):
     """Keyboard shortcuts reach the worker's Python, and Play (a periodic callback in the worker)
     runs EM to convergence and stops."""
     page = lab
-    page.locator("body").click(position={"x": 5, "y": 5})
-    page.keyboard.press("e")
-    wait_status(page, iteration=1, phase="M")
-    page.keyboard.press("m")
-    wait_status(page, iteration=1, phase="E")
-    page.keyboard.press("ArrowLeft")
-    wait_status(page, iteration=1, phase="M")
+    check_keyboard_shortcuts(page)
     page.get_by_role("button", name="▶ Play").click()
     page.locator('.emlab-status[data-state="converged"]').first.wait_for(timeout=120_000)
     page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)

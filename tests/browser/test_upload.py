@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import deep_text
-from labpage import assert_no_nan, source, wait_status
+from labpage import assert_no_nan, open_lab, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -28,15 +28,7 @@ def _wait_points(page, column, expected):
 
 def test_upload_a_csv_then_pick_another_column(guarded_page, panel_server, tmp_path, screenshot):
     """Pick a file in the Data tab: its points are plotted; picking another y column replots."""
-    page = guarded_page
-    page.goto(panel_server.url)
-    try:
-        page.get_by_role("button", name="E-step").wait_for(timeout=30_000)
-        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
-                               "Bokeh.documents[0].get_model_by_name('emlab-points')"
-                               ".data.x.length > 0", timeout=30_000)
-    except Exception as exc:  # show why: the server log holds the traceback
-        pytest.fail(f"the lab did not load: {exc}\n--- panel serve log ---\n{panel_server.log_tail()}")
+    page = open_lab(guarded_page, panel_server)
     wait_status(page, iteration=0, phase="E")
 
     rng = np.random.default_rng(7)
