@@ -629,6 +629,8 @@ def finish_html(html: str) -> str:
     html = html.replace(BOKEH_CDN_PREFIX, "./bokeh/")
     head = ('<link rel="icon" href="./favicon.svg" type="image/svg+xml">\n'
             '<link rel="stylesheet" href="./loader.css">\n')
+    if 'name="viewport"' not in html:  # phones lay the page out at their own width
+        head = '<meta name="viewport" content="width=device-width, initial-scale=1">\n' + head
     html = html.replace("</head>", head + "</head>", 1)
     # The worker starts before anything else loads (Pyodide takes longest; see start-worker.js).
     start = (STATIC / "start-worker.js").read_text(encoding="utf-8")

@@ -60,17 +60,18 @@ class Lab(pn.viewable.Viewer):
             *([pn.Column(self.share, **card)] if shown("share") else []),
             *([pn.Column(self.data.picker_view(), **card)] if shown("data") else []),
             pn.Column(self.controls, **card),
-            width=310, margin=(0, 12, 0, 0),
+            width=310, margin=(0, 12, 0, 0), css_classes=["emlab-left"],
         )
         center = pn.Column(
             self.notes,
             self.narration.banner,
             # The plot takes the window's height (less the title bar): on a projector it is the
             # largest thing on the screen, whatever the resolution.
-            pn.Column(self.plot, sizing_mode="stretch_both", css_classes=["emlab-card"],
-                      stylesheets=[_CARD_CSS],
+            pn.Column(self.plot, sizing_mode="stretch_both",
+                      css_classes=["emlab-card", "emlab-plot-card"], stylesheets=[_CARD_CSS],
                       styles={"height": f"calc(100vh - {40 if self.embedded else 100}px)"}),
             sizing_mode="stretch_both", min_width=440, styles={"flex": "1 1 440px"},
+            css_classes=["emlab-center"], stylesheets=[_NARROW_PLOT_CSS],
         )
         tabs = [(title, view) for part, title, view in (
             ("inspect", "Inspect", self.inspector),
@@ -91,14 +92,15 @@ class Lab(pn.viewable.Viewer):
             # start builds, serialises and draws a quarter fewer models).
             *([pn.Column(pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True), **card)]
               if tabs else []),
-            width=420, margin=(0, 0, 0, 12),
+            width=420, margin=(0, 0, 0, 12), css_classes=["emlab-right"],
         )
         # stretch_both all the way up: the plot's card takes its height from CSS (above) and Panel
         # would otherwise widen every parent's sizing mode itself, with a warning.
         # A flex box that wraps: in a narrow frame (an embedded lab) the trace and narration move
         # below the plot instead of forcing a horizontal scroll bar.
+        # On a phone the three columns stack, the plot first (see _NARROW_CSS).
         body = pn.FlexBox(left, center, right, flex_wrap="wrap", align_items="flex-start",
-                          sizing_mode="stretch_both", margin=(12, 12))
+                          sizing_mode="stretch_both", margin=(12, 12), stylesheets=[_NARROW_CSS])
         if self.embedded:
             return pn.Column(body, sizing_mode="stretch_both", stylesheets=[_PAGE_CSS])
         header = pn.pane.HTML(
@@ -116,6 +118,22 @@ class Lab(pn.viewable.Viewer):
 _CARD_CSS = """
 :host(.emlab-card) { background: white; border: 1px solid #e2e2ea; border-radius: 10px;
                      box-shadow: 0 1px 3px rgba(20, 20, 50, .06); padding: 8px 4px; }
+"""
+# A phone (or any window narrower than the side columns plus a usable plot): every column takes the
+# full width, the plot comes first and is about as tall as it is wide. !important overrides the
+# widths Bokeh's layout writes into each column's style attribute.
+_NARROW = "@media (max-width: 760px)"
+_NARROW_CSS = _NARROW + """ {
+  .emlab-left, .emlab-center, .emlab-right {
+    width: 100% !important; min-width: 0 !important; max-width: 100% !important;
+    height: auto !important; max-height: none !important; flex: 1 1 100% !important;
+    margin: 0 0 12px 0 !important; }
+  .emlab-center { order: -1; }
+}
+"""
+_NARROW_PLOT_CSS = _NARROW + """ {
+  .emlab-plot-card { height: max(480px, 95vw) !important; }
+}
 """
 _HEADER_CSS = """
 .emlab-title { display: flex; align-items: baseline; gap: 18px; padding: 12px 22px;

@@ -319,6 +319,31 @@ def test_lab_url_state_is_reproduced_and_share_link_round_trips(lab_site, site_p
         other.close()
 
 
+def test_lab_on_a_phone_stacks_plot_first_without_sideways_scrolling(lab_site, site_page,
+                                                                    screenshot):
+    """At a phone's width the columns stack (the plot first), nothing scrolls sideways, and the
+    page tells phones to lay it out at their own width."""
+    import urllib.request
+
+    with urllib.request.urlopen(lab_site + "/index.html") as response:
+        assert 'name="viewport" content="width=device-width' in response.read().decode()
+    page = site_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_live(page, lab_site + "/?embed=1")
+    wait_status(page, iteration=0, phase="E")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, "
+                           "document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"sideways scrolling: {widths}"
+    plot = page.locator(".emlab-plot-card").first.bounding_box()
+    e_step = page.get_by_role("button", name="E-step").bounding_box()
+    status_line = page.locator(".emlab-status").first.bounding_box()
+    assert plot["y"] < e_step["y"] < status_line["y"]
+    assert plot["width"] > 300 and e_step["x"] + e_step["width"] <= 390
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    screenshot(page, "lab-phone")
+
+
 def test_embed_example_page_renders_both_iframes(lab_site, site_page, screenshot):
     """static/embed-example.html frames the lab twice; both frames start Python and go live."""
     page = site_page
