@@ -105,10 +105,16 @@ def make_csv(path: Path, n_samples: int, seed: int = 0) -> Path:
 
 
 def load(context, url: str) -> dict:
+    """The page's timings, plus "bytes": what it downloaded until live (bodies as sent; a
+    revalidated or cached file counts 0)."""
     page = context.new_page()
+    finished = []
+    page.on("requestfinished", lambda request: finished.append(request))
     page.goto(url)
     page.wait_for_selector(LIVE, state="attached", timeout=300_000)
     timings = page.evaluate("window.emlab.timings")
+    # Requests from the worker (Pyodide, the wheels) are the page's too.
+    timings["bytes"] = sum(max(0, r.sizes()["responseBodySize"]) for r in finished)
     page.close()
     return timings
 
@@ -221,6 +227,9 @@ def main() -> None:
             print("where the lab's cold start goes, median (ms, cumulative from the worker's start):")
             for key in ("runtime", "packages", "imports", "app", "interactive"):
                 print(f"  {key:12s} {median(lab_cold, key):8.0f}")
+            print(f"downloaded until live, cold: (a) {median(lab_cold, 'bytes') / 1e6:.1f} MB, "
+                  f"(b) {median(ref_cold, 'bytes') / 1e6:.1f} MB; warm: (a) "
+                  f"{median(lab_warm, 'bytes') / 1e6:.1f} MB")
             for n in (2000, 20_000):
                 csv = make_csv(work / f"points-{n}.csv", n)
                 repaint, in_python, fps, backend = interaction(p, base, csv, n, args.clicks)
