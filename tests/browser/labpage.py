@@ -106,3 +106,10 @@ def check_keyboard_shortcuts(page):
     wait_status(page, iteration=1, phase="E")
     page.keyboard.press("ArrowLeft")
     wait_status(page, iteration=1, phase="M")
+
+
+def wait_rows(page, name, rows, timeout=20_000):
+    """Wait until the named source holds `rows` rows (its patch may arrive after the status line's)."""
+    page.wait_for_function(
+        "([name, rows]) => Bokeh.documents[0].get_model_by_name(name).data.step.length === rows",
+        arg=[name, rows], timeout=timeout)
