@@ -166,6 +166,9 @@
         pyodideWorker.jsdoc.apply_json_patch(msg.patch, msg.buffers);
       } finally {
         patching -= 1;
+        // The worker holds further changes until the page has applied this one (worker.js);
+        // said in the next animation frame, so the page draws between two patches.
+        requestAnimationFrame(() => pyodideWorker.postMessage({type: "applied"}));
       }
     }
   };

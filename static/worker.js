@@ -8,7 +8,9 @@
 //   each patch in a Python global and applied it in an un-awaited runPythonAsync (which starts on a
 //   later task), so two messages back to back both applied the second patch: clicks were doubled
 //   or lost. Here a Python function is built once and called with the patch as its argument.
-// - Python->browser changes are sent one patch per Python task, not one message per change.
+// - Python->browser changes are sent one patch per Python task, not one message per change, and
+//   one patch at a time: what changes while the page applies it follows in the next, latest
+//   values only.
 // - It reports progress in stages (runtime, packages, app) and the time each took.
 
 const CONFIG = {{ config }};
@@ -30,6 +32,7 @@ function sendPatch(patch, buffers, msg_id) {
 
 let applyPatch = null;   // Python: apply one JSON patch from the browser to the document
 let linkDocument = null; // Python: start sending document changes to the browser
+let patchApplied = null; // Python: the page applied the last patch; send what waits
 
 // Every file the start needs is requested now, in parallel: the wheels download while the runtime
 // downloads and compiles, and Pyodide's own requests then find them in the browser's HTTP cache
@@ -76,9 +79,11 @@ import panel.io.pyodide
   progress("app", "Building the lab");
   self.pyodide.globals.set("sendPatch", sendPatch);
   const [docs_json, render_items, root_ids] = await self.pyodide.runPythonAsync(`{{ code }}`);
-  [applyPatch, linkDocument] = self.pyodide.runPython(`
+  [applyPatch, linkDocument, patchApplied] = self.pyodide.runPython(`
 import asyncio, functools
 import js, pyodide.ffi
+from bokeh.document.events import (ColumnDataChangedEvent, ColumnsPatchedEvent,
+                                   ColumnsStreamedEvent, ModelChangedEvent)
 from bokeh.events import DocumentReady
 from panel.io.pyodide import _convert_json_patch, _dict_converter, _process_document_events
 from panel.io.state import state
@@ -86,20 +91,49 @@ from panel.io.state import state
 # Python -> browser: the document changes of one Python task (a click's callbacks, one Play
 # frame) go out as ONE patch. Panel's stock link sends one message per change, and the page then
 # re-lays out the lab once per message: dozens of times per click.
+# One patch in flight: until the page says it applied the last one, changes wait here, and a
+# change that a later one overwrites is dropped. A page that falls behind (Play at 20,000
+# points) then gets the latest state in one patch, instead of applying every intermediate
+# state it would never get to paint.
 _pending = []
 _flush_scheduled = False
+_in_flight = False
+
+_ALL = object()
+
+def _latest_only(events):
+    covered = {}  # (model id, property) -> _ALL or the set of columns a later event replaces
+    kept = []
+    for event in reversed(events):
+        key = (event.model.id, event.attr) if hasattr(event, "model") and hasattr(event, "attr") else None
+        done = covered.get(key)
+        if isinstance(event, (ModelChangedEvent, ColumnDataChangedEvent)):
+            cols = getattr(event, "cols", None)
+            if done is _ALL or (cols is not None and done is not None and set(cols) <= done):
+                continue
+            covered[key] = _ALL if cols is None else (done or set()) | set(cols)
+        elif isinstance(event, (ColumnsStreamedEvent, ColumnsPatchedEvent)) and done is _ALL:
+            continue
+        kept.append(event)
+    return kept[::-1]
 
 def _emlab_flush():
-    global _flush_scheduled
+    global _flush_scheduled, _in_flight
     _flush_scheduled = False
-    if not _pending:
+    if not _pending or _in_flight:
         return
-    events = list(_pending)
+    events = _latest_only(_pending)
     _pending.clear()
     patch, buffer_map = _process_document_events(state.curdoc, events)
     patch = pyodide.ffi.to_js(patch, dict_converter=_dict_converter)
     buffers = js.Map.new(js.Object.entries(pyodide.ffi.to_js(buffer_map)))
+    _in_flight = True
     sendPatch(patch, buffers, None)
+
+def _emlab_applied():
+    global _in_flight
+    _in_flight = False
+    _emlab_flush()
 
 def _emlab_on_change(event):
     global _flush_scheduled
@@ -123,7 +157,7 @@ def _emlab_link_document():
     doc.on_event("document_ready", functools.partial(state._schedule_on_load, doc))
     doc.callbacks.trigger_event(DocumentReady())
 
-(_emlab_apply_patch, _emlab_link_document)
+(_emlab_apply_patch, _emlab_link_document, _emlab_applied)
 `).toJs();
   mark("app");
   self.postMessage({
@@ -136,6 +170,8 @@ self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === "rendered") {
     linkDocument();
+  } else if (msg.type === "applied") {
+    patchApplied();
   } else if (msg.type === "patch") {
     const start = performance.now();
     try {
