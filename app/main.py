@@ -13,7 +13,7 @@ from app.views import Lab
 
 # KaTeX renders the narration's $$ equations; Panel serves it from its own bundled copy.
 pn.extension("katex", notifications=False, sizing_mode="stretch_width",
-             raw_css=["body { background: #f3f4f8; margin: 0; }"])
+             global_css=["body { background: #f3f4f8; margin: 0; }"])
 
 
 def create_app(query: str | None = None):
