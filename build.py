@@ -317,15 +317,20 @@ def build_own_wheel() -> Path:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _build_own_wheel(folder: Path) -> Path:
-    source = folder / "src"
+def copy_own_sources(source: Path, destination: Path) -> None:
+    """Copy what our wheel is built from (OWN_SOURCES) from `source` to `destination`."""
     for name in OWN_SOURCES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name,
+        if (source / name).is_dir():
+            shutil.copytree(source / name, destination / name,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
-            source.mkdir(exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+            destination.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, destination / name)
+
+
+def _build_own_wheel(folder: Path) -> Path:
+    source = folder / "src"
+    copy_own_sources(ROOT, source)
     pip("wheel", "--no-deps", "-w", str(folder), str(source))
     wheels = list(folder.glob("emlab-*-py3-none-any.whl"))
     if len(wheels) != 1:

@@ -5,7 +5,6 @@ Runs pip (setuptools in an isolated build environment), so it takes a few second
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from zipfile import ZipFile
@@ -20,13 +19,7 @@ def test_own_wheel_ignores_a_stale_build_lib(tmp_path, monkeypatch):
     """Guards the stale-module bug: a module left in setuptools' build/lib (deleted from app/
     since) must not ship in the site's wheel."""
     root = tmp_path / "repo"
-    for name in build.OWN_SOURCES:
-        if (REPO / name).is_dir():
-            shutil.copytree(REPO / name, root / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            root.mkdir(exist_ok=True)
-            shutil.copy2(REPO / name, root / name)
+    build.copy_own_sources(REPO, root)
     stale = root / "build" / "lib" / "app" / "deleted_module.py"
     stale.parent.mkdir(parents=True)
     stale.write_text("raise RuntimeError('a deleted module shipped')\n")
