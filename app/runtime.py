@@ -9,6 +9,8 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
   ``pyodide-lock.json`` (sha256-checked); under CPython it does nothing (the package is installed).
   The Pyodide build starts without matplotlib (1.4 s of imports), so code that draws with it must be
   an ``async`` callback that awaits this first (Panel awaits async callbacks, FileDownload included).
+- ``after_this_update(callback)``: run a long computation after the current changes (a button's
+  spinner) have reached the page.
 - ``query_string()``: the page's query string (``"?embed=1&k=3"``), the same in both runtimes.
 - ``prepare_browser()``: called by the static site's worker before the app is imported; adapts
   Panel 1.9 to Pyodide 0.27 (see its docstring). ``sync_page_location()``: called by the worker
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["IN_BROWSER", "load_packages", "prepare_browser", "query_string",
+__all__ = ["IN_BROWSER", "after_this_update", "load_packages", "prepare_browser", "query_string",
            "sync_page_location"]
 
 IN_BROWSER = sys.platform == "emscripten"
@@ -51,6 +53,24 @@ async def load_packages(*names: str) -> None:
         # Dependencies come from the lock file too; integrity is checked against its sha256.
         await pyodide_js.loadPackage(to_js(wanted))
     _loaded.update(wanted)
+
+
+def after_this_update(callback) -> None:
+    """Run ``callback`` once what the current callback changed has gone to the page.
+
+    For a long computation behind a button: set the button's spinner, then hand the work to this,
+    so the spinner shows while it runs. Under ``panel serve`` the work runs on the server's next
+    tick (with the document locked, so it may change Bokeh models); in the browser it runs after
+    the worker has sent the current patch. Outside both (plain Python, tests) it runs at once.
+    """
+    if IN_BROWSER:
+        import asyncio
+
+        asyncio.get_event_loop().call_later(0.05, callback)
+        return
+    import panel as pn
+
+    pn.state.execute(callback, schedule=True)
 
 
 def query_string() -> str:

@@ -3,8 +3,9 @@
 Owns: two views with a button that asks the session for the expensive computation
 (``run_restarts``, ``compute_model_selection``) and a Bokeh figure, built once, that shows the result:
 a strip of final log-likelihoods (one dot per restart, one colour per distinct local optimum, a
-click or the picker loads that restart) and BIC/AIC against K with the best K marked. Imports
-bokeh, panel, param, numpy only.
+click or the picker loads that restart) and BIC/AIC against K with the best K marked. The fits run
+after the button's spinner has reached the page (app.runtime.after_this_update). Imports bokeh,
+panel, param, numpy and app.runtime.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import param
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d, TapTool
 from bokeh.plotting import figure
 
+from app import runtime
 from app.views.loglik import format_number
 
 OPTIMUM_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
@@ -91,7 +93,10 @@ class RestartsExplorer(pn.viewable.Viewer):
         )
 
     def _on_run(self, event=None):
-        self.run_button.loading = True
+        self.run_button.loading = True  # shown while the fits run (seconds in the browser)
+        runtime.after_this_update(self._run_restarts)
+
+    def _run_restarts(self):
         try:
             self.session.run_restarts(self.n_restarts.value)
         finally:
@@ -219,7 +224,10 @@ class ModelSelection(pn.viewable.Viewer):
         )
 
     def _on_compute(self, event=None):
-        self.compute_button.loading = True
+        self.compute_button.loading = True  # shown while the fits run (seconds in the browser)
+        runtime.after_this_update(self._compute_model_selection)
+
+    def _compute_model_selection(self):
         try:
             self.session.compute_model_selection(self.k_max.value)
         finally:

@@ -210,6 +210,18 @@ def test_lab_keys_and_play_work_in_the_browser(lab):
     wait_rows(page, "emlab-trace-converged", 1)  # the star on the trace
 
 
+def test_lab_restarts_and_model_selection_run_in_the_browser(lab):
+    """The explorers' fits run in the worker after the spinner shows, and their results arrive."""
+    page = lab
+    page.locator(".bk-tab", has_text="Restarts").click()
+    page.get_by_role("button", name="Run restarts").click()
+    page.get_by_text("restarts ended in").first.wait_for(timeout=120_000)
+    page.locator(".bk-tab", has_text="Model selection").click()
+    page.get_by_role("button", name="Compute BIC / AIC").click()
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-bic')"
+                           ".data.k.length > 0", timeout=120_000)
+
+
 def test_lab_dragging_a_mean_reseeds_em(lab):
     """A mouse drag of a handle reaches Python in the worker, which restarts EM at the drop point."""
     page = lab
