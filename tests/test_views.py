@@ -7,16 +7,17 @@ import html
 import re
 
 import numpy as np
+import panel as pn
 import pytest
 from bokeh.events import Tap
 
 from app import data, geometry
 from app.session import Session
 from app.views import Lab
-from app.views.controls import REG_COVAR_OPTIONS, nearest_reg_option
+from app.views.controls import REG_COVAR_OPTIONS, is_disabled, nearest_reg_option
 from app.views.data import DROP_INVALID_LABEL
 from app.views.explore import group_optima
-from app.views.loglik import format_number
+from app.views.loglik import format_number, padded_range
 from app.views.narration import markdown_with_math_to_html
 
 
@@ -166,7 +167,7 @@ def test_collapse_is_highlighted_and_sources_stay_finite(lab):
         _finite_everywhere(source)
     assert lab.narration.banner.visible and "collapsed" in lab.narration.banner.object
     assert "nan" not in lab.loglik.status.object.lower()
-    assert lab.controls.e_button.disabled and lab.controls.m_button.disabled
+    assert _e_disabled(lab.controls) and _m_disabled(lab.controls)
 
 
 # ---------------------------------------------------------------------------------- controls
@@ -175,9 +176,9 @@ def test_collapse_is_highlighted_and_sources_stay_finite(lab):
 def test_buttons_follow_the_phase(lab):
     """E-step is enabled only when an E-step is next, M-step only when an M-step is next."""
     c, s = lab.controls, lab.session
-    assert not c.e_button.disabled and c.m_button.disabled and c.back_button.disabled
+    assert not _e_disabled(c) and _m_disabled(c) and c.back_button.disabled
     c.e_button.clicks += 1
-    assert s.phase == "M" and c.e_button.disabled and not c.m_button.disabled
+    assert s.phase == "M" and _e_disabled(c) and not _m_disabled(c)
     c.m_button.clicks += 1
     assert s.phase == "E" and s.iteration == 1 and not c.back_button.disabled
     c.back_button.clicks += 1
@@ -192,11 +193,46 @@ def test_half_step_buttons_stay_disabled_while_playing(lab):
     c, s = lab.controls, lab.session
     c.play_button.value = True
     for _ in range(3):
-        assert c.e_button.disabled and c.m_button.disabled
+        assert _e_disabled(c) and _m_disabled(c)
         s.tick()
     c.play_button.value = False
     assert not s.playing
-    assert c.e_button.disabled == (s.phase != "E") and c.m_button.disabled == (s.phase != "M")
+    assert _e_disabled(c) == (s.phase != "E") and _m_disabled(c) == (s.phase != "M")
+
+
+def test_half_step_buttons_swap_on_the_page_without_re_rendering(lab):
+    """Once the page exists, E/M availability travels through the holders' `disabled` (BokehJS
+    then only toggles the DOM attribute); the buttons' own flags hand over once and stay off, so
+    the browser re-renders neither button (and re-lays out nothing) on a half-step."""
+    from bokeh.document import Document
+
+    c, s = lab.controls, lab.session
+    doc = Document()
+    doc.add_root(pn.panel(lab).get_root(doc))
+    e_model, m_model = c.e_button._models, c.m_button._models  # one (model, parent) per root
+    e_holder_model = next(iter(c.e_holder._models.values()))[0]
+    m_holder_model = next(iter(c.m_holder._models.values()))[0]
+    e_button_model = next(iter(e_model.values()))[0]
+    m_button_model = next(iter(m_model.values()))[0]
+    assert not e_button_model.disabled and m_button_model.disabled  # the first render's state
+    changes = []
+    doc.on_change(lambda event: changes.append((event.model, getattr(event, "attr", None))))
+    for _ in range(4):
+        (c.e_button if s.phase == "E" else c.m_button).clicks += 1
+        assert e_holder_model.disabled == (s.phase != "E") == _e_disabled(c)
+        assert m_holder_model.disabled == (s.phase != "M") == _m_disabled(c)
+        assert not e_button_model.disabled and not m_button_model.disabled
+    # The M button handed its initial flag over once; after that no button changed at all.
+    button_changes = [attr for model, attr in changes if model in (e_button_model, m_button_model)]
+    assert button_changes == ["disabled"]
+
+
+def _e_disabled(controls):
+    return is_disabled(controls.e_button, controls.e_holder)
+
+
+def _m_disabled(controls):
+    return is_disabled(controls.m_button, controls.m_holder)
 
 
 def test_run_and_step_buttons(lab):
@@ -545,6 +581,33 @@ def test_trace_sources_untouched_when_unchanged(lab):
     s.m_step()
     assert ll.start_point.data is start       # the start did not move
     assert ll.m_points.data is not m_points   # an M point was added
+
+
+def test_trace_ranges_follow_the_trace_from_python(lab):
+    """The trace's axes are set from Python with its data (BokehJS would otherwise fit them and
+    send every new start and end back): they always hold every drawn point, a little inside."""
+    s, ll = lab.session, lab.loglik
+    x_range, y_range = ll.figure.x_range, ll.figure.y_range
+    for _ in range(7):
+        steps, values = ll.curve.data["step"], ll.curve.data["value"]
+        lower = ll.curve.data["lower_bound"]
+        assert x_range.start < min(steps) <= max(steps) < x_range.end
+        assert y_range.start < min(min(values), min(lower)) and max(values) < y_range.end
+        s.e_step() if s.phase == "E" else s.m_step()
+    start, end = y_range.start, y_range.end
+    s.back()
+    s.e_step() if s.phase == "E" else s.m_step()  # the same trace again: the range does not move
+    assert (y_range.start, y_range.end) == (start, end)
+
+
+def test_trace_range_of_a_flat_or_empty_series():
+    """One point, a flat line or nothing at all still give a window of some width."""
+    assert padded_range([]) == (0.0, 1.0)
+    assert padded_range([0.0], flat=0.5) == (-0.5, 0.5)
+    low, high = padded_range([-3.2, -3.2])
+    assert low < -3.2 < high and high - low < 0.1
+    low, high = padded_range([1.0, float("nan"), 2.0, float("inf")])
+    assert low < 1.0 and 2.0 < high < 2.5
 
 
 def test_restarts_strip_is_not_zoomed_into_round_off(lab):

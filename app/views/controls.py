@@ -68,6 +68,35 @@ class KeyboardShortcuts(ReactiveHTML):
     }
 
 
+class DisabledHolder(pn.Column):
+    """A one-widget column whose ``disabled`` reaches the widget inside without a page re-layout.
+
+    BokehJS re-renders a button whenever the button's own ``disabled`` changes, and re-lays out the
+    whole page with it (both plots measured again: ~20 ms per button in the browser, and the E/M
+    buttons swap on every half-step). A container's ``disabled`` reaches the buttons inside as a
+    signal that only toggles their DOM attribute. BokehJS does not pass a container's state on at
+    the first render, though, so :func:`set_disabled` keeps the state on the button itself until the
+    page exists.
+    """
+
+    disabled = param.Boolean(default=False, doc="Disables the widget inside (see above).")
+
+
+def set_disabled(button, holder: DisabledHolder, disabled: bool) -> None:
+    """Disable or enable ``button``, which sits in ``holder``, as cheaply as the page allows."""
+    if not button._models:  # no page yet: the button's own flag is what BokehJS first renders
+        button.disabled = disabled
+        return
+    if button.disabled:  # the first change on the page: the holder takes over (one re-layout)
+        button.disabled = False  # before the holder's change: BokehJS applies them in order
+    holder.disabled = disabled
+
+
+def is_disabled(button, holder: DisabledHolder) -> bool:
+    """What the page shows: disabled by its own flag or by the holder's."""
+    return bool(button.disabled or holder.disabled)
+
+
 class Controls(pn.viewable.Viewer):
     """Buttons and settings of the lab, wired to a session."""
 
@@ -96,6 +125,9 @@ class Controls(pn.viewable.Viewer):
         self.reset_button = pn.widgets.Button(label="Reset", color="default",
                                               description="Start again from init and seed (key r)",
                                               **button)
+        # The E/M buttons swap on every half-step: their state goes through holders (see above).
+        self.e_holder = DisabledHolder(self.e_button, sizing_mode="stretch_width", margin=0)
+        self.m_holder = DisabledHolder(self.m_button, sizing_mode="stretch_width", margin=0)
         self.break_button = pn.widgets.Button(
             label="Break it", color="danger", sizing_mode="stretch_width", height=44,
             stylesheets=[_BUTTON_CSS],
@@ -160,7 +192,7 @@ class Controls(pn.viewable.Viewer):
         shown = lambda part: part not in self.hidden  # noqa: E731
         stepping = [
             heading("EM, one half-step at a time"),
-            pn.Row(self.e_button, self.m_button, sizing_mode="stretch_width"),
+            pn.Row(self.e_holder, self.m_holder, sizing_mode="stretch_width"),
             pn.Row(self.step_button, self.play_button, sizing_mode="stretch_width"),
             pn.Row(self.back_button, self.reset_button, sizing_mode="stretch_width"),
             self.run_button,
@@ -192,11 +224,9 @@ class Controls(pn.viewable.Viewer):
 
     def _on_session(self, *events):
         s = self.session
-        # While Play runs, both half-step buttons stay disabled (Pause first). Besides saying so,
-        # this keeps Play's frames cheap: BokehJS re-lays out the whole page for every change of
-        # a button's `disabled`, and E/M alternating would toggle two of them every half-step.
-        self.e_button.disabled = s.playing or not s.can_e_step
-        self.m_button.disabled = s.playing or not s.can_m_step
+        # While Play runs, both half-step buttons stay disabled (Pause first).
+        set_disabled(self.e_button, self.e_holder, s.playing or not s.can_e_step)
+        set_disabled(self.m_button, self.m_holder, s.playing or not s.can_m_step)
         blocked = bool(s.collapse)
         self.step_button.disabled = blocked
         self.run_button.disabled = blocked or (s.converged and s.phase == "E")
