@@ -16,7 +16,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.core.properties import value as bokeh_value
-from bokeh.models import ColumnDataSource, Legend, LegendItem, Span
+from bokeh.models import ColumnDataSource, Legend, LegendItem, Range1d, Span
 from bokeh.plotting import figure
 
 
@@ -42,6 +42,27 @@ def assign_if_changed(source, data) -> bool:
         return False
     source.data = data
     return True
+
+
+def padded_range(values, pad=0.06, flat=1e-3) -> tuple[float, float]:
+    """(start, end) around the finite ``values``, ``pad`` of their span beyond each end; a flat
+    series gets ``flat`` (relative to its size, at least ``flat`` itself) either side; none, (0, 1)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return 0.0, 1.0
+    low, high = float(values.min()), float(values.max())
+    margin = pad * (high - low)
+    if margin <= flat * max(1.0, abs(high)) * 1e-6:
+        margin = flat * max(1.0, abs(high))
+    return low - margin, high + margin
+
+
+def set_range(axis_range, start_end) -> None:
+    """Move ``axis_range`` to ``start_end`` unless it is there already (no patch for nothing)."""
+    start, end = start_end
+    if (axis_range.start, axis_range.end) != (start, end):
+        axis_range.update(start=start, end=end)
 
 
 def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point):
@@ -84,7 +105,11 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         self.refresh()
 
     def _build_figure(self):
+        # Ranges set from Python with the data (see refresh): left to BokehJS, they would follow
+        # the growing trace by themselves, and the browser would send each new start and end
+        # back to Python: two more round trips per half-step.
         fig = figure(name="emlab-trace-plot", height=260, sizing_mode="stretch_width",
+                     x_range=Range1d(0, 1), y_range=Range1d(0, 1),
                      tools="pan,wheel_zoom,reset",
                      toolbar_location=None, x_axis_label="half-step",
                      y_axis_label="log-likelihood per point", background_fill_color="#fbfbfd")
@@ -140,6 +165,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         assign_if_changed(self.start_point, pick(kind == "init"))
         assign_if_changed(self.e_points, pick(kind == "E"))
         assign_if_changed(self.m_points, pick(kind == "M"))
+        set_range(self.figure.x_range, padded_range(step, pad=0.03, flat=0.5))
+        set_range(self.figure.y_range, padded_range(np.concatenate([value, lower])))
         first = np.flatnonzero(converged)
         if first.size:
             assign_if_changed(self.converged_point,

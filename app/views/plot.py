@@ -142,8 +142,13 @@ class MainPlot(pn.viewable.Viewer):
         fig.toolbar.active_drag = draw
         self._hover = HoverTool(renderers=[points], tooltips=[("point", "@index")])
         fig.add_tools(self._hover)
-        # Room around the data so handles, rings and labels at the edge stay inside the frame.
-        fig.x_range.range_padding = fig.y_range.range_padding = 0.12
+        # The view fits the data and the handles, not the ellipses: it then stays put while EM
+        # steps (an early, huge ellipse may reach past the frame), and the browser need not
+        # send new ranges back to Python after every half-step.
+        for axis_range in (fig.x_range, fig.y_range):
+            axis_range.renderers = [points, handles]
+            # Room around the data so handles, rings and labels at the edge stay inside the frame.
+            axis_range.range_padding = 0.12
         return fig
 
     def __panel__(self):
