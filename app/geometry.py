@@ -27,6 +27,7 @@ __all__ = [
     "palette",
     "ellipse_params",
     "ellipse_outline",
+    "ellipse_outlines",
     "hex_to_rgb",
     "rgb_to_hex",
     "blend",
@@ -120,30 +121,38 @@ def ellipse_params(covariances: np.ndarray, n_std: float = 1.0):
     return 2.0 * n_std * np.sqrt(l1), 2.0 * n_std * np.sqrt(l2), angle
 
 
-def ellipse_outline(mean, covariance, n_std: float = 1.0, n_points: int = 64):
-    """Points on the ``n_std`` ellipse of one component, as two closed-ring arrays ``(xs, ys)``.
+def ellipse_outlines(means, covariances, n_std: float = 1.0, n_points: int = 64):
+    """Points on the ``n_std`` ellipse of every component, as closed rings ``(xs, ys)``.
 
-    Drawn as a polygon in data coordinates, the ellipse stays correct whatever the plot's aspect
+    Drawn as polygons in data coordinates, the ellipses stay correct whatever the plot's aspect
     ratio (a rotated ellipse glyph in screen units is only right when x and y share one scale).
 
     Parameters
     ----------
-    mean : array-like of shape (2,)
-    covariance : array-like of shape (2, 2)
+    means : array-like of shape (n_components, 2)
+    covariances : array-like of shape (n_components, 2, 2)
     n_std : float
     n_points : int
-        Number of vertices; the first one is repeated at the end to close the ring.
+        Number of vertices; the first one is repeated at the end to close each ring.
 
     Returns
     -------
-    xs, ys : ndarray of shape (n_points + 1,)
+    xs, ys : ndarray of shape (n_components, n_points + 1)
     """
-    width, height, angle = ellipse_params(np.asarray(covariance)[None], n_std)
+    width, height, angle = ellipse_params(covariances, n_std)
     t = np.linspace(0.0, 2.0 * np.pi, n_points + 1)
-    u, v = 0.5 * width[0] * np.cos(t), 0.5 * height[0] * np.sin(t)
-    cos, sin = np.cos(angle[0]), np.sin(angle[0])
-    mean = np.asarray(mean, dtype=float)
-    return mean[0] + cos * u - sin * v, mean[1] + sin * u + cos * v
+    u, v = 0.5 * width[:, None] * np.cos(t), 0.5 * height[:, None] * np.sin(t)
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    means = np.asarray(means, dtype=float).reshape(-1, 2)
+    return means[:, :1] + cos * u - sin * v, means[:, 1:] + sin * u + cos * v
+
+
+def ellipse_outline(mean, covariance, n_std: float = 1.0, n_points: int = 64):
+    """The ring of one component (see :func:`ellipse_outlines`): ``xs, ys`` of shape
+    ``(n_points + 1,)``."""
+    xs, ys = ellipse_outlines(np.asarray(mean, dtype=float)[None],
+                              np.asarray(covariance, dtype=float)[None], n_std, n_points)
+    return xs[0], ys[0]
 
 
 # ---------------------------------------------------------------------------------------- colours

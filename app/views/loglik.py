@@ -19,6 +19,8 @@ from bokeh.core.properties import value as bokeh_value
 from bokeh.models import ColumnDataSource, Legend, LegendItem, Range1d, Span
 from bokeh.plotting import figure
 
+from app.views.sources import assign_if_changed
+
 
 def format_number(value, digits=4) -> str:
     """A number for the screen: never "nan" or "inf" (those read as "—" or "+∞"/"−∞")."""
@@ -30,18 +32,6 @@ def format_number(value, digits=4) -> str:
     if math.isinf(value):
         return "+∞" if value > 0 else "−∞"
     return f"{value:,.{digits}f}".replace("-", "−")
-
-
-def assign_if_changed(source, data) -> bool:
-    """Assign ``source.data = data`` unless it already holds exactly that (saves a browser patch:
-    most half-steps change only the curve and one of the E/M marker sources)."""
-    old = source.data
-    if set(old) == set(data) and all(
-            len(old[k]) == len(data[k]) and np.array_equal(np.asarray(old[k]), np.asarray(data[k]))
-            for k in data):
-        return False
-    source.data = data
-    return True
 
 
 def padded_range(values, pad=0.06, flat=1e-3) -> tuple[float, float]:
@@ -99,6 +89,7 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         self.converged_point = ColumnDataSource(dict(step=[], value=[]),
                                                 name="emlab-trace-converged")
         self.figure = self._build_figure()
+        self._quantity = None  # what the y axis and legend were last labelled for
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_STATUS_CSS],
                                    margin=(4, 10))
         self.session.param.watch(self._on_session, ["version"])
@@ -176,13 +167,16 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         else:
             assign_if_changed(self.converged_point, dict(step=np.zeros(0), value=np.zeros(0)))
             self._converged_span.visible = False
-        kmeans = s.mode == "kmeans"
-        self.figure.yaxis.axis_label = trace.get("quantity", "log-likelihood per point")
-        # A plain string assigned after construction would be read as a column name.
-        self._legend.items[0].label = bokeh_value("inertia" if kmeans else "log-likelihood")
-        self._legend.items[1].visible = not kmeans
-        # EM climbs and k-means descends: keep the legend in the corner the curve leaves empty.
-        self._legend.location = "top_right" if kmeans else "bottom_right"
+        quantity = trace.get("quantity", "log-likelihood per point")
+        if quantity != self._quantity:  # EM <-> k-means (setting Bokeh properties is not free)
+            self._quantity = quantity
+            kmeans = s.mode == "kmeans"
+            self.figure.yaxis.axis_label = quantity
+            # A plain string assigned after construction would be read as a column name.
+            self._legend.items[0].label = bokeh_value("inertia" if kmeans else "log-likelihood")
+            self._legend.items[1].visible = not kmeans
+            # EM climbs and k-means descends: keep the legend in the corner the curve leaves empty.
+            self._legend.location = "top_right" if kmeans else "bottom_right"
         self.status.object = self.status_html()
 
     def status_html(self) -> str:

@@ -31,6 +31,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from app import geometry
+from app.views.sources import assign_if_changed
 from app.views.state import ViewState
 
 HANDLE_SIZE = 22
@@ -80,6 +81,7 @@ class MainPlot(pn.viewable.Viewer):
         self.figure.on_event(Tap, self._on_tap)
         self._drawn_X = None  # the X array the points source holds (redraw x/y only when it changes)
         self._drawn = None    # (X, resp, coloring) the point colours were computed from
+        self._drawn_mixture = None  # (mixture, X, collapsed components) the ellipses show
         # Every session action ends in one batched update that bumps `version`.
         self.session.param.watch(self._on_session, ["version"])
         self.view_state.param.watch(self._on_view_state, ["coloring", "show_outliers",
@@ -224,48 +226,49 @@ class MainPlot(pn.viewable.Viewer):
         )
 
     def _draw_mixture(self, mixture):
+        """Ellipses, handles and collapse rings; skipped when nothing they show changed (an
+        E-step keeps the mixture: the session hands back the very same object)."""
+        collapsed = self._collapsed_components()
+        drawn = self._drawn_mixture
+        if (drawn is not None and drawn[0] is mixture and drawn[1] is self.session.X
+                and drawn[2] == collapsed):
+            return
+        self._drawn_mixture = (mixture, self.session.X, collapsed)
         k = mixture.n_components
         colors = geometry.palette(k)
-        collapsed = self._collapsed_components()
         means = _finite(np.asarray(mixture.means, dtype=float))
         weights = _finite(np.asarray(mixture.weights, dtype=float))
         covariances = _finite(mixture.full_covariances())
         # Opacity hints the weight: a component with its fair share 1/K is fully opaque.
         strength = np.clip(0.25 + 0.75 * weights * k, 0.25, 1.0)
-        rows = {name: [] for name in self.ellipses.data}
+        red = np.isin(np.arange(k), sorted(collapsed))
+        color = [COLLAPSE_RED if r else c for r, c in zip(red, colors)]
+        columns = {name: [] for name in self.ellipses.data}
         for n_std, level in LEVELS:
             width, height, angle = geometry.ellipse_params(covariances, n_std)
-            for j in range(k):
-                xs, ys = geometry.ellipse_outline(means[j], covariances[j], n_std)
-                red = j in collapsed
-                rows["component"].append(j)
-                rows["level"].append(level)
-                rows["x"].append(means[j, 0])
-                rows["y"].append(means[j, 1])
-                rows["width"].append(width[j])
-                rows["height"].append(height[j])
-                rows["angle"].append(angle[j])
-                rows["weight"].append(weights[j])
-                rows["xs"].append(xs)
-                rows["ys"].append(ys)
-                rows["color"].append(COLLAPSE_RED if red else colors[j])
-                rows["line_alpha"].append(1.0 if red else strength[j])
-                rows["fill_alpha"].append(0.10 * strength[j])
-        self.ellipses.data = rows
+            xs, ys = geometry.ellipse_outlines(means, covariances, n_std)
+            for name, values in (
+                    ("component", np.arange(k)), ("level", [level] * k), ("x", means[:, 0]),
+                    ("y", means[:, 1]), ("width", width), ("height", height), ("angle", angle),
+                    ("weight", weights), ("xs", list(xs)), ("ys", list(ys)), ("color", color),
+                    ("line_alpha", np.where(red, 1.0, strength)),
+                    ("fill_alpha", 0.10 * strength)):
+                columns[name].extend(values)
+        self.ellipses.data = columns
         self._syncing = True
         try:
-            self.means.data = dict(x=means[:, 0], y=means[:, 1], color=colors,
-                                   label=[str(j + 1) for j in range(k)])
+            assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,
+                                               label=[str(j + 1) for j in range(k)]))
         finally:
             self._syncing = False
         ring = sorted(j for j in collapsed if j < k)
         # The label reads away from the nearer edge (a collapse is often on an outlying point).
         middle = float(np.median(self.session.X[:, 0])) if len(self.session.X) else 0.0
-        self.collapsed.data = dict(
+        assign_if_changed(self.collapsed, dict(
             x=[means[j, 0] for j in ring], y=[means[j, 1] for j in ring],
             label=[f"component {j + 1} collapsed" for j in ring],
             align=["right" if means[j, 0] > middle else "left" for j in ring],
-        )
+        ))
 
     def _collapsed_components(self):
         return {int(e.component) for e in self.session.collapse}
@@ -317,6 +320,7 @@ class MainPlot(pn.viewable.Viewer):
         x = np.asarray(new.get("x", []), dtype=float)
         y = np.asarray(new.get("y", []), dtype=float)
         if len(x) != k or len(y) != k or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            self._drawn_mixture = None  # the page's handles differ from what was drawn
             self._draw_mixture(self.session.mixture)
             return
         self.session.move_means(np.column_stack([x, y]))
