@@ -63,6 +63,24 @@ def test_outline_lies_at_mahalanobis_n_std(a, c, rho, mx, my, n_std):
     assert (xs[0], ys[0]) == pytest.approx((xs[-1], ys[-1]))
 
 
+def test_outlines_of_many_components_at_once():
+    """One call draws every component's ring (one row each) at Mahalanobis n_std from its own
+    mean; a collapsed (all-zero) covariance gives a ring of zero size at its mean."""
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(5, 2, 2))
+    covariances = A @ A.transpose(0, 2, 1) + 0.01 * np.eye(2)
+    covariances[2] = 0.0
+    means = rng.normal(size=(5, 2)) * 10
+    xs, ys = geometry.ellipse_outlines(means, covariances, n_std=2.0, n_points=40)
+    assert xs.shape == ys.shape == (5, 41)
+    for j in (0, 1, 3, 4):
+        d = np.stack([xs[j] - means[j, 0], ys[j] - means[j, 1]], axis=1)
+        m = np.einsum("ni,ij,nj->n", d, np.linalg.inv(covariances[j]), d)
+        np.testing.assert_allclose(np.sqrt(m), 2.0, rtol=1e-6)
+    np.testing.assert_allclose(xs[2], means[2, 0])
+    np.testing.assert_allclose(ys[2], means[2, 1])
+
+
 def test_palette_has_15_distinct_colours_and_limits():
     """Fifteen distinct colours; asking for 0 or 16 is an error."""
     assert len(set(geometry.palette(15))) == 15
