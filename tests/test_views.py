@@ -5,6 +5,7 @@ import asyncio
 import concurrent.futures
 import html
 import re
+from pathlib import Path
 
 import numpy as np
 import panel as pn
@@ -555,6 +556,45 @@ def test_upload_messages_are_plain_text(lab):
     assert "Skipped column '<img src=x onerror=alert(1)>'" in _shown(d.upload_status)
     message = lab.narration.message
     assert "<img" not in html.unescape(message._transform_object(message.object)["object"])
+
+
+def test_file_over_the_limit_is_refused_with_its_size_and_nothing_lost(lab):
+    """Guards the upload size limit: a file the page refused (UploadGuard sends only its name and
+    size) gets a red note with the file's size and the limit; data, mixture, history and the kept
+    file with its options stay."""
+    s, d = lab.session, lab.data
+    _upload(d, "mine.csv", b"a,b,c\n0,0,1\n1,1,3\n2,0,2\n10,10,1\n11,11,5\n12,10,3\n")
+    s.e_step()
+    s.m_step()
+    before = _snapshot(s)
+    d.upload_guard.refused = ["huge <b>.csv", 100 * 2**20 + 5, 1]
+    status = d.upload_status
+    assert status.alert_type == "danger" and _snapshot(s) == before
+    assert _shown(status) == (
+        "huge <b>.csv was not loaded. The file is 100.0 MB; EM Lab reads files up to 64 MB, so the "
+        "page did not send it. Keep only the two columns you need, or a sample of the rows, and "
+        "load that. Nothing changed: the lab still shows mine.csv.")
+    # Just over: one decimal would say "64.0 MB" against "64 MB", so both are given in bytes.
+    d.upload_guard.refused = ["huge <b>.csv", data.MAX_BYTES + 1, 2]
+    assert ("The file is 67,108,865 bytes; EM Lab reads files up to 64 MB (67,108,864 bytes)"
+            in _shown(status))
+    assert _snapshot(s) == before
+    assert d.options.visible and list(d.y_picker.options) == ["a", "b", "c"]
+    d.y_picker.value = 2  # the kept file is still there to re-read
+    assert tuple(s.columns) == ("a", "c") and status.alert_type == "success"
+
+
+def test_upload_guard_watches_the_file_input_at_the_parsers_limit(lab):
+    """The page-side limit is the parser's, it guards this panel's FileInput, and a file at the
+    limit fits in one WebSocket message of the size README tells `panel serve` to accept."""
+    d = lab.data
+    assert d.upload_guard.limit == data.MAX_BYTES
+    assert d.upload_guard.target[0] in d.upload.css_classes
+    assert any(obj is d.upload_guard for obj in d.editing_view().objects)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    flag = int(re.search(r"--websocket-max-message-size (\d+)", readme).group(1))
+    base64_size = 4 * -(-data.MAX_BYTES // 3)
+    assert base64_size + 2**20 < flag  # a megabyte for the message's JSON around the bytes
 
 
 def test_dataset_picker_changes_data(lab):

@@ -9,6 +9,11 @@ The bytes go to ``app.data.parse_csv`` as they arrived (it decodes UTF-8, UTF-16
 refuses binary files); this view decodes nothing and only shows the verdict. A refused file
 changes nothing in the session. Everything that came from the file (its name, column names,
 cells quoted in messages) reaches the page as plain text: Markdown and HTML in it are escaped.
+
+A file over ``data.MAX_BYTES`` (the parser's own cap) is refused in the browser, before its bytes
+are read (UploadGuard): under ``panel serve`` the whole file travels in one WebSocket message, and
+one larger than the server's limit drops the connection without a word. The page tells Python only
+the file's name and size, and the refusal is reported like any other.
 Imports panel, param and app.data; computes nothing itself.
 """
 
@@ -19,6 +24,7 @@ from dataclasses import replace
 
 import panel as pn
 import param
+from panel.reactive import ReactiveHTML
 
 from app import data
 from app.views.state import ViewState
@@ -35,6 +41,53 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 def plain(text) -> str:
     """``text`` as Markdown that renders as exactly that text (on one line)."""
     return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
+
+class UploadGuard(ReactiveHTML):
+    """An invisible element that refuses, in the browser, a picked file larger than ``limit``.
+
+    BokehJS's file input reads the picked file on its ``change`` event and sends all of it to
+    Python; Panel 1.9.4's FileInput has no size limit (only its FileDropper has one). A file input
+    fires ``input`` (which crosses shadow roots) just before ``change`` (which does not), so a
+    capturing listener on the document sees the pick first: for a file over the limit it stops the
+    ``change`` before BokehJS's own listener, clears the input and sends only the file's name and
+    size (``refused``). It acts on the file input inside an element of class ``target`` only.
+    """
+
+    limit = param.Integer(default=data.MAX_BYTES, bounds=(1, None),
+                          doc="The largest file, in bytes, that the page reads and sends.")
+    target = param.List(default=["emlab-upload"], doc="[the CSS class of the guarded FileInput].")
+    # A list, not two Strings: Panel HTML-cleans string parameters of ReactiveHTML ('&' -> '&amp;').
+    refused = param.List(default=[], doc="[file name, size in bytes, count] of the last refusal; "
+                         "the count makes the same file refused twice a change.")
+
+    _template = '<div id="guard" style="display:none"></div>'
+
+    _scripts = {
+        "render": """
+          state.handler = (event) => {
+            const path = event.composedPath();
+            const input = path[0];
+            if (!input || input.tagName !== "INPUT" || input.type !== "file") return;
+            if (!path.some((node) => node.classList && node.classList.contains(data.target[0])))
+              return;
+            const big = Array.from(input.files || []).find((file) => file.size > data.limit);
+            if (big === undefined) return;
+            // At the input itself capturing listeners run before BokehJS's: it never reads the file.
+            const stop = (change) => change.stopImmediatePropagation();
+            input.addEventListener("change", stop, {capture: true, once: true});
+            // The browser fires change in the same task; should it not, the next pick must pass.
+            setTimeout(() => input.removeEventListener("change", stop, {capture: true}), 0);
+            input.value = "";
+            const count = data.refused.length ? data.refused[2] + 1 : 1;
+            data.refused = [big.name, big.size, count];
+          };
+          document.addEventListener("input", state.handler, true);
+        """,
+        "remove": """
+          if (state.handler) document.removeEventListener("input", state.handler, true);
+        """,
+    }
 
 
 class DataPanel(pn.viewable.Viewer):
@@ -55,7 +108,9 @@ class DataPanel(pn.viewable.Viewer):
             color="default", sizing_mode="stretch_width")
 
         self.upload = pn.widgets.FileInput(accept=".csv,.tsv,.txt", multiple=False,
-                                           sizing_mode="stretch_width")
+                                           sizing_mode="stretch_width", css_classes=["emlab-upload"])
+        self.upload_guard = UploadGuard(limit=data.MAX_BYTES, target=["emlab-upload"],
+                                        width=0, height=0, margin=0)
         self.x_picker = pn.widgets.Select(label="x column", options={}, sizing_mode="stretch_width",
                                           margin=(5, 5, 5, 10))
         self.y_picker = pn.widgets.Select(label="y column", options={}, sizing_mode="stretch_width",
@@ -81,6 +136,7 @@ class DataPanel(pn.viewable.Viewer):
         self._syncing = False
 
         self.upload.param.watch(self._on_upload, "value")
+        self.upload_guard.param.watch(self._on_too_large, "refused")
         self.x_picker.param.watch(self._on_column, "value")
         self.y_picker.param.watch(self._on_column, "value")
         self.drop_invalid.param.watch(self._on_option, "value")
@@ -102,9 +158,11 @@ class DataPanel(pn.viewable.Viewer):
             pn.pane.HTML('<div style="font-size:13px;font-weight:600;margin-top:10px">Upload a '
                          'CSV file</div><div style="font-size:13px;color:#555">One point per line; '
                          "columns separated by commas, semicolons, tabs or spaces; a header row is "
-                         f"optional. Files of more than {data.MAX_ROWS:,} rows are sampled.</div>",
+                         f"optional. Files of more than {data.MAX_ROWS:,} rows are sampled; files "
+                         f"up to {_megabytes(data.MAX_BYTES)} are read.</div>",
                          margin=(0, 10), sizing_mode="stretch_width"),
             self.upload,
+            self.upload_guard,
             self.options,
             self.upload_status,
             sizing_mode="stretch_width",
@@ -140,6 +198,19 @@ class DataPanel(pn.viewable.Viewer):
         self._file, self._filename, self._auto = bytes(raw), str(name), True
         self._show_columns(listed)
         self._load()
+
+    def _on_too_large(self, event):
+        """The page refused a file over the limit: say so; the kept file and its options stay."""
+        if not event.new:
+            return
+        name, size = event.new[0], int(event.new[1])
+        limit = self.upload_guard.limit
+        size_text, limit_text = _megabytes(size), _megabytes(limit)
+        if round(size / 2**20, 1) <= limit / 2**20:  # "64.0 MB" would not look over "64 MB"
+            size_text, limit_text = f"{size:,} bytes", f"{limit_text} ({limit:,} bytes)"
+        self._refuse(name or "The file", f"The file is {size_text}; EM Lab reads files up to "
+                     f"{limit_text}, so the page did not send it. Keep only the two columns you "
+                     "need, or a sample of the rows, and load that.")
 
     def _show_columns(self, listed):
         """Fill the pickers with the file's columns, on parse_csv's own choice."""
@@ -195,6 +266,11 @@ class DataPanel(pn.viewable.Viewer):
 
     def _report(self, kind, markdown):
         self.upload_status.param.update(alert_type=kind, object=markdown, visible=True)
+
+
+def _megabytes(size: int) -> str:
+    """``size`` bytes in MB of 2**20 bytes, as app.data counts them."""
+    return f"{size // 2**20} MB" if size % 2**20 == 0 else f"{size / 2**20:.1f} MB"
 
 
 def _labels(listed) -> list[str]:

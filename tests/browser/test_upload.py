@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import deep_text
-from labpage import assert_no_nan, open_lab, wait_status
+from labpage import assert_no_nan, open_lab, source, status, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -53,3 +53,54 @@ def test_upload_a_csv_then_pick_another_column(guarded_page, panel_server, tmp_p
     page.get_by_text("x = width, y = depth").first.wait_for(timeout=10_000)
     assert_no_nan(page)
     screenshot(page, "upload-data-tab")
+
+
+def test_file_over_the_limit_is_refused_in_the_page(guarded_page, panel_server, tmp_path,
+                                                    screenshot):
+    """Guards the upload size limit: a file one byte over data.MAX_BYTES is refused in the page
+    before its bytes are sent (no large WebSocket frame leaves it), the note gives its size and the
+    limit, the lab's state is unchanged and it keeps working; a normal file then loads."""
+    from app import data
+
+    sent = []  # sizes of the frames the page sends to panel serve
+    guarded_page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(
+        len(payload))))
+    page = open_lab(guarded_page, panel_server)
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    page.get_by_role("button", name="M-step").click()
+    wait_status(page, iteration=1, phase="E")
+    before = (status(page), source(page, "emlab-points"))
+
+    big = tmp_path / "too big.csv"
+    line = b"1.25,2.5\n"
+    with big.open("wb") as f:
+        f.write(b"x,y\n")
+        f.write(line * ((data.MAX_BYTES - 4) // len(line)))
+        f.write(b"1" * (data.MAX_BYTES + 1 - f.tell() - 1) + b"\n")
+    assert big.stat().st_size == data.MAX_BYTES + 1
+
+    page.locator(".bk-tab", has_text="Data").click()
+    file_input = page.locator("input[type=file]")
+    sent.clear()
+    file_input.set_input_files(big)
+    page.get_by_text("too big.csv was not loaded").first.wait_for(timeout=20_000)
+    text = deep_text(page)
+    assert ("The file is 67,108,865 bytes; EM Lab reads files up to 64 MB (67,108,864 bytes), "
+            "so the page did not send it.") in text
+    assert "Nothing changed: the lab still shows Blobs." in text
+    assert max(sent, default=0) < 100_000, f"the page sent {max(sent):,} bytes"
+    assert file_input.evaluate("(el) => el.files.length") == 0  # the input does not name it
+    assert (status(page), source(page, "emlab-points")) == before
+    screenshot(page, "upload-too-large")
+
+    page.get_by_role("button", name="E-step").click()  # the lab still answers
+    wait_status(page, iteration=2, phase="M")
+
+    small = tmp_path / "small.csv"
+    small.write_text("a,b\n0,0\n1,1\n2,0\n10,10\n11,11\n12,10\n")
+    file_input.set_input_files(small)
+    _wait_points(page, "x", [0, 1, 2, 10, 11, 12])
+    page.get_by_text("Loaded small.csv").first.wait_for(timeout=10_000)
+    wait_status(page, iteration=0, phase="E")
+    assert "was not loaded" not in deep_text(page)
