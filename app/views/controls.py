@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
+from bokeh.core.property.validation import without_property_validation
 from panel.reactive import ReactiveHTML
 
 from app.views.state import ViewState
@@ -237,6 +238,9 @@ class Controls(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------------------ session -> widgets
 
+    # Bokeh validates every property set, a third of a redraw in the browser; the values set here
+    # are built by this module (and checked by its tests), so the redraw skips that.
+    @without_property_validation
     def _on_session(self, *events):
         s = self.session
         # While Play runs, both half-step buttons stay disabled (Pause first).

@@ -16,6 +16,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.core.properties import value as bokeh_value
+from bokeh.core.property.validation import without_property_validation
 from bokeh.models import ColumnDataSource, Legend, LegendItem, Range1d, Span
 from bokeh.plotting import figure
 
@@ -133,6 +134,9 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         return pn.Column(self.status, pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
                          sizing_mode="stretch_width")
 
+    # Bokeh validates every property set, a third of a redraw in the browser; the values set here
+    # are built by this module (and checked by its tests), so the redraw skips that.
+    @without_property_validation
     def _on_session(self, *events):
         self.refresh()
 

@@ -18,6 +18,7 @@ import re
 
 import panel as pn
 import param
+from bokeh.core.property.validation import without_property_validation
 from markdown_it import MarkdownIt
 
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
@@ -78,6 +79,9 @@ class NarrationPanel(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(self.banner, self.message, self.text, sizing_mode="stretch_width")
 
+    # Bokeh validates every property set, a third of a redraw in the browser; the values set here
+    # are built by this module (and checked by its tests), so the redraw skips that.
+    @without_property_validation
     def _on_session(self, *events):
         s = self.session
         # Markdown, but never raw HTML: a message can quote a file or column name.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
+from bokeh.core.property.validation import without_property_validation
 from bokeh.events import Tap
 from bokeh.models import (
     CDSView,
@@ -299,6 +300,9 @@ class MainPlot(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------------------ events
 
+    # Bokeh validates every property set, a third of a redraw in the browser; the values set here
+    # are built by this module (and checked by its tests), so the redraw skips that.
+    @without_property_validation
     def _on_session(self, *events):
         self.refresh()
 
