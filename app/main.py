@@ -1,8 +1,9 @@
 """EM Lab's Panel entry point: `panel serve app/main.py` (and the Pyodide build's app script).
 
-Owns: the page set-up (Panel extensions, title) and one Session + Lab per browser session, opened in
-the state the page's link asks for (``app.urlstate``: data set, settings, start, half-steps, parts
-to hide; ``?embed=1`` leaves out the title bar when a course page frames the lab).
+Owns: the page set-up (Panel extensions, title, the viewport meta under ``panel serve``) and one
+Session + Lab per browser session, opened in the state the page's link asks for (``app.urlstate``:
+data set, settings, start, half-steps, parts to hide; ``?embed=1`` leaves out the title bar when a
+course page frames the lab).
 """
 
 import panel as pn
@@ -27,4 +28,21 @@ def create_app(query: str | None = None):
     return Lab(session=session, embedded=link.embed, hidden=link.hide, link_notes=notes)
 
 
+# Panel's default page has no viewport meta, so phones lay it out 980 px wide. Under `panel serve`
+# the page comes from the document's template: a string template extends Panel's own ("base") with
+# the meta in its empty postamble block. Not when build.py converts the app (its document's
+# session has no server): the converter leaves out Panel's loading CSS for any template but its
+# own, and build.py's finish_html adds the same meta to the static page.
+VIEWPORT_TEMPLATE = ('{% block postamble %}<meta name="viewport" '
+                     'content="width=device-width, initial-scale=1">{% endblock %}')
+
+
+def serve_with_viewport_meta(doc) -> None:
+    """Give ``doc`` the viewport meta when a Bokeh server (``panel serve``) renders its page."""
+    context = doc.session_context if doc is not None else None
+    if context is not None and context.server_context is not None:
+        doc.template = VIEWPORT_TEMPLATE
+
+
+serve_with_viewport_meta(pn.state.curdoc)
 create_app().servable(title="EM Lab")

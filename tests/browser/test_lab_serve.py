@@ -259,3 +259,35 @@ def test_add_point_mode_and_downloads(lab, tmp_path, screenshot):
         path = tmp_path / info.value.suggested_filename
         info.value.save_as(path)
         assert path.read_bytes().startswith(magic), label
+
+
+def test_on_a_phone_the_page_is_laid_out_at_its_width(guarded_page, panel_server, screenshot):
+    """Guards the viewport meta under `panel serve`: the page carries it once, and a phone (390 px,
+    emulated as mobile, so Chromium honours the meta: without it the layout is 980 px wide) shows
+    the stacked lab, plot first, without sideways scrolling."""
+    import urllib.request
+
+    with urllib.request.urlopen(panel_server.url) as response:
+        html = response.read().decode()
+    assert html.count('name="viewport"') == 1
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+
+    page = guarded_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setDeviceMetricsOverride",
+             {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    open_lab(page, panel_server)
+    wait_status(page, iteration=0, phase="E")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, "
+                           "document.documentElement.clientWidth]")
+    assert widths[1] == 390, f"laid out {widths[1]} px wide, not at the phone's width"
+    assert widths[0] <= widths[1], f"sideways scrolling: {widths}"
+    plot = page.locator(".emlab-plot-card").first.bounding_box()
+    e_step = page.get_by_role("button", name="E-step").bounding_box()
+    status_line = page.locator(".emlab-status").first.bounding_box()
+    assert plot["y"] < e_step["y"] < status_line["y"]
+    assert plot["width"] > 300 and e_step["x"] + e_step["width"] <= 390
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    screenshot(page, "12-phone")
