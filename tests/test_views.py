@@ -315,6 +315,26 @@ def test_loglik_plot_gains_one_point_per_half_step(lab):
     assert "converged" in ll.status.object
 
 
+def test_fast_play_shows_a_note_instead_of_each_half_steps_narration(lab):
+    """Above 2 half-steps per second Play shows one short note (nobody reads ten paragraphs a
+    second, and typesetting them costs every frame); slow Play and Pause narrate each half-step."""
+    s, text = lab.session, lab.narration.text
+    s.speed = 30.0
+    lab.controls.play_button.value = True
+    s.tick()
+    assert "Playing at 30 half-steps per second" in text.object
+    s.tick()
+    assert "Playing at 30" in text.object
+    s.speed = 2.0
+    s.tick()
+    assert "Playing at" not in text.object and text.object == markdown_with_math_to_html(s.narration)
+    s.speed = 30.0
+    s.tick()
+    lab.controls.play_button.value = False
+    assert not s.playing
+    assert "Playing at" not in text.object and text.object == markdown_with_math_to_html(s.narration)
+
+
 def test_format_number_never_prints_nan():
     """NaN and infinities are shown as symbols, never as "nan"/"inf"."""
     assert format_number(float("nan")) == "—"
@@ -638,6 +658,22 @@ def test_trace_ranges_follow_the_trace_from_python(lab):
     s.back()
     s.e_step() if s.phase == "E" else s.m_step()  # the same trace again: the range does not move
     assert (y_range.start, y_range.end) == (start, end)
+
+
+def test_trace_legend_is_html_and_follows_the_mode(lab):
+    """The legend sits below the trace as HTML (BokehJS would measure an in-plot legend on every
+    repaint) and names what the curve shows: log-likelihood and ELBO in EM, inertia in k-means."""
+    ll = lab.loglik
+    assert not ll.figure.legend  # nothing inside the canvas
+    assert "log-likelihood" in ll.legend.object and "ELBO" in ll.legend.object
+    assert ll.legend.object.count("<svg") == 6
+    lab.session.mode = "kmeans"
+    assert "inertia" in ll.legend.object and "ELBO" not in ll.legend.object
+    assert ll.figure.yaxis.axis_label == "inertia"
+    lab.session.mode = "em"
+    assert "log-likelihood" in ll.legend.object and "ELBO" in ll.legend.object
+    # Plain renderers: no selection/muted copies of the glyphs for the page to build.
+    assert all(r.nonselection_glyph == "auto" for r in ll.figure.renderers)
 
 
 def test_trace_range_of_a_flat_or_empty_series():

@@ -2,8 +2,8 @@
 
 Owns: a Bokeh figure built once (one marker per half-step: E-steps as circles, M-steps as
 triangles, the start as a square; the log-likelihood line; the ELBO as a dashed line; a marker where
-EM converged) and an HTML status line whose numbers are also in data-* attributes, so tests and the
-Pyodide build can read them. Reads ``session.trace()``; sends nothing back. Imports bokeh, panel,
+EM converged), its legend in HTML below it, and an HTML status line whose numbers are also in data-*
+attributes, so tests and the Pyodide build can read them. Reads ``session.trace()``; sends nothing back. Imports bokeh, panel,
 param, numpy only.
 """
 
@@ -15,12 +15,13 @@ import math
 import numpy as np
 import panel as pn
 import param
-from bokeh.core.properties import value as bokeh_value
 from bokeh.core.property.validation import without_property_validation
-from bokeh.models import ColumnDataSource, Legend, LegendItem, Range1d, Span
+from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span
 from bokeh.plotting import figure
 
 from app.views.sources import assign_if_changed
+
+INK, ELBO_BLUE, E_ORANGE, M_GREEN, STAR_YELLOW = "#333344", "#0072B2", "#E69F00", "#009E73", "#F0E442"
 
 
 def format_number(value, digits=4) -> str:
@@ -57,20 +58,57 @@ def set_range(axis_range, start_end) -> None:
 
 
 def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point):
-    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star."""
-    return (
-        fig.line("step", "value", source=curve, line_color="#333344", line_width=2),
-        fig.line("step", "lower_bound", source=curve, line_color="#0072B2", line_width=2,
-                 line_dash="dashed"),
-        fig.scatter("step", "value", source=start_point, marker="square", size=9,
-                    fill_color="white", line_color="#333344", line_width=2),
-        fig.scatter("step", "value", source=e_points, marker="circle", size=9,
-                    fill_color="#E69F00", line_color="#333344"),
-        fig.scatter("step", "value", source=m_points, marker="triangle", size=11,
-                    fill_color="#009E73", line_color="#333344"),
-        fig.scatter("step", "value", source=converged_point, marker="star", size=22,
-                    fill_color="#F0E442", line_color="#111111", line_width=1.5),
-    )
+    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star.
+
+    Added as plain glyph renderers: ``figure.line``/``scatter`` would also make a selection and a
+    muted copy of every glyph, models the trace never uses but the page would build and carry.
+    """
+    for source, glyph in (
+            (curve, Line(x="step", y="value", line_color=INK, line_width=2)),
+            (curve, Line(x="step", y="lower_bound", line_color=ELBO_BLUE, line_width=2,
+                         line_dash="dashed")),
+            (start_point, Scatter(x="step", y="value", marker="square", size=9,
+                                  fill_color="white", line_color=INK, line_width=2)),
+            (e_points, Scatter(x="step", y="value", marker="circle", size=9,
+                               fill_color=E_ORANGE, line_color=INK)),
+            (m_points, Scatter(x="step", y="value", marker="triangle", size=11,
+                               fill_color=M_GREEN, line_color=INK)),
+            (converged_point, Scatter(x="step", y="value", marker="star", size=22,
+                                      fill_color=STAR_YELLOW, line_color="#111111",
+                                      line_width=1.5))):
+        fig.add_glyph(source, glyph)
+
+
+def _star_points(cx=11.0, cy=7.0, outer=6.5, inner=2.7) -> str:
+    angles = np.pi / 2 + np.arange(10) * np.pi / 5
+    radii = np.where(np.arange(10) % 2 == 0, outer, inner)
+    return " ".join(f"{cx + r * np.cos(a):.1f},{cy - r * np.sin(a):.1f}"
+                    for r, a in zip(radii, angles))
+
+
+# One small SVG per legend entry, drawn like the glyph it names.
+_SYMBOLS = {
+    "line": f'<line x1="1" y1="7" x2="21" y2="7" stroke="{INK}" stroke-width="2"/>',
+    "dashed": f'<line x1="1" y1="7" x2="21" y2="7" stroke="{ELBO_BLUE}" stroke-width="2" '
+              'stroke-dasharray="5 3"/>',
+    "square": f'<rect x="7" y="3" width="8" height="8" fill="white" stroke="{INK}" '
+              'stroke-width="2"/>',
+    "circle": f'<circle cx="11" cy="7" r="4.5" fill="{E_ORANGE}" stroke="{INK}"/>',
+    "triangle": f'<polygon points="11,1.5 16.5,11.5 5.5,11.5" fill="{M_GREEN}" stroke="{INK}"/>',
+    "star": f'<polygon points="{_star_points()}" fill="{STAR_YELLOW}" stroke="#111111"/>',
+}
+
+
+def legend_html(kmeans: bool = False) -> str:
+    """The trace's legend, as HTML beside the plot (see LogLikelihoodPlot)."""
+    entries = [("line", "inertia" if kmeans else "log-likelihood")]
+    if not kmeans:
+        entries.append(("dashed", "ELBO (lower bound)"))
+    entries += [("square", "start"), ("circle", "after E-step"), ("triangle", "after M-step"),
+                ("star", "converged")]
+    return '<div class="emlab-trace-legend">' + "".join(
+        f'<span class="entry"><svg width="22" height="14" aria-hidden="true">{_SYMBOLS[symbol]}'
+        f"</svg>{html.escape(label)}</span>" for symbol, label in entries) + "</div>"
 
 
 class LogLikelihoodPlot(pn.viewable.Viewer):
@@ -91,6 +129,10 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
                                                 name="emlab-trace-converged")
         self.figure = self._build_figure()
         self._quantity = None  # what the y axis and legend were last labelled for
+        # The legend lives outside the canvas: BokehJS lays out a legend inside the plot as DOM
+        # and measures it on every repaint (a forced page layout per frame while Play runs).
+        self.legend = pn.pane.HTML(legend_html(), sizing_mode="stretch_width",
+                                   stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 10))
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_STATUS_CSS],
                                    margin=(4, 10))
         self.session.param.watch(self._on_session, ["version"])
@@ -109,30 +151,14 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         fig.outline_line_color = "#d0d0da"
         _draw_trace(fig, self.curve, self.start_point, self.e_points, self.m_points,
                     self.converged_point)
-        # The legend's entries point at a copy of every glyph drawn from one empty source that
-        # never changes: BokehJS re-renders a legend (its DOM, one canvas per entry) whenever
-        # anything its renderers reference changes, and the real sources change every half-step.
-        still = ColumnDataSource(dict(step=[], value=[], lower_bound=[]))
-        ll, elbo, start, e, m, done = _draw_trace(fig, *[still] * 5)
         self._converged_span = Span(location=0, dimension="height", line_color="#888899",
                                     line_dash="dotted", line_width=1.5, visible=False)
         fig.add_layout(self._converged_span)
-        legend = Legend(items=[
-            LegendItem(label="log-likelihood", renderers=[ll]),
-            LegendItem(label="ELBO (lower bound)", renderers=[elbo]),
-            LegendItem(label="start", renderers=[start]),
-            LegendItem(label="after E-step", renderers=[e]),
-            LegendItem(label="after M-step", renderers=[m]),
-            LegendItem(label="converged", renderers=[done]),
-        ], location="bottom_right", label_text_font_size="11px", background_fill_alpha=0.8,
-            spacing=0, padding=4, glyph_height=14, label_height=14)
-        fig.add_layout(legend)
-        self._legend = legend
         return fig
 
     def __panel__(self):
         return pn.Column(self.status, pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+                         self.legend, sizing_mode="stretch_width")
 
     # Bokeh validates every property set, a third of a redraw in the browser; the values set here
     # are built by this module (and checked by its tests), so the redraw skips that.
@@ -176,11 +202,7 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
             self._quantity = quantity
             kmeans = s.mode == "kmeans"
             self.figure.yaxis.axis_label = quantity
-            # A plain string assigned after construction would be read as a column name.
-            self._legend.items[0].label = bokeh_value("inertia" if kmeans else "log-likelihood")
-            self._legend.items[1].visible = not kmeans
-            # EM climbs and k-means descends: keep the legend in the corner the curve leaves empty.
-            self._legend.location = "top_right" if kmeans else "bottom_right"
+            self.legend.object = legend_html(kmeans)
         self.status.object = self.status_html()
 
     def status_html(self) -> str:
@@ -220,6 +242,10 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         return f'<div class="emlab-status" {attrs}>{body}{badge}</div>'
 
 
+_LEGEND_CSS = """
+.emlab-trace-legend { display: flex; flex-wrap: wrap; gap: 2px 14px; font-size: 12px; color: #444; }
+.emlab-trace-legend .entry { display: inline-flex; align-items: center; gap: 4px; }
+"""
 _STATUS_CSS = """
 .emlab-status { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 18px;
                 font-variant-numeric: tabular-nums; }
