@@ -325,6 +325,12 @@ def break_it_started(k, data_name):
 # --------------------------------------------------------------------------------------------------
 # Messages (non-fatal notes)
 # --------------------------------------------------------------------------------------------------
+def playing_fast(speed):
+    return (f"**Playing at {num(speed, 2)} half-steps per second.** Too fast to read along: watch "
+            "the colours, the ellipses and the trace. Pause (or slow Play to 2 per second or "
+            "less) and the narration of each half-step comes back.")
+
+
 def wrong_order(requested):
     other = "M" if requested == "E" else "E"
     return (f"The {other}-step comes next: EM alternates E and M, and a second {requested}-step "

@@ -8,7 +8,7 @@ Why not ``pn.pane.Markdown`` for the narration: Panel's Markdown pane typesets `
 which is not among the files Panel bundles for offline use, while KaTeX is. So the Markdown is
 turned into HTML here (markdown-it, a Panel dependency) with the equations set aside untouched,
 and a ``pn.pane.LaTeX`` (KaTeX) pane shows the HTML and typesets its ``$$ ... $$`` / ``$ ... $``.
-Imports panel, param and markdown_it only.
+Imports panel, param, markdown_it and app.narration (its words) only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ import panel as pn
 import param
 from bokeh.core.property.validation import without_property_validation
 from markdown_it import MarkdownIt
+
+from app import narration
+
+# Faster than this (half-steps per second), Play shows a short note instead of each half-step's
+# narration: nobody reads ten paragraphs a second, and typesetting them costs every frame.
+READABLE_SPEED = 2.0
 
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -89,7 +95,9 @@ class NarrationPanel(pn.viewable.Viewer):
         self.banner.visible = bool(s.collapse_banner)
         self.message.object = html.escape(s.message, quote=False)
         self.message.visible = bool(s.message)
-        self.text.object = markdown_with_math_to_html(s.narration)
+        fast = s.playing and s.speed > READABLE_SPEED
+        text = narration.playing_fast(s.speed) if fast else s.narration
+        self.text.object = markdown_with_math_to_html(text)
 
 
 _BANNER_CSS = """
