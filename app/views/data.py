@@ -73,7 +73,8 @@ class UploadGuard(ReactiveHTML):
               return;
             const big = Array.from(input.files || []).find((file) => file.size > data.limit);
             if (big === undefined) return;
-            // At the input itself capturing listeners run before BokehJS's: it never reads the file.
+            // At the input itself, capturing listeners run before BokehJS's: it never reads
+            // the file.
             const stop = (change) => change.stopImmediatePropagation();
             input.addEventListener("change", stop, {capture: true, once: true});
             // The browser fires change in the same task; should it not, the next pick must pass.
@@ -108,7 +109,8 @@ class DataPanel(pn.viewable.Viewer):
             color="default", sizing_mode="stretch_width")
 
         self.upload = pn.widgets.FileInput(accept=".csv,.tsv,.txt", multiple=False,
-                                           sizing_mode="stretch_width", css_classes=["emlab-upload"])
+                                           sizing_mode="stretch_width",
+                                           css_classes=["emlab-upload"])
         self.upload_guard = UploadGuard(limit=data.MAX_BYTES, target=["emlab-upload"],
                                         width=0, height=0, margin=0)
         self.x_picker = pn.widgets.Select(label="x column", options={}, sizing_mode="stretch_width",
