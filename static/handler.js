@@ -88,18 +88,32 @@
   }
 
   // ---- browser -> Python: one patch in flight; changes to the same property coalesce -----------
+  // The changes of one task go out together, at its end: a file input sets its value, file name
+  // and MIME type one after the other, and Python must see them in one patch (the stock handler
+  // sent the first alone, so the upload arrived without its name).
+  let flushScheduled = false;
+
   function send_change(jsdoc, event) {
     if ((event.setter_id != null && event.setter_id == "py") || patching > 0) {
       return;
-    } else if (pyodideWorker.busy && event.model && event.attr) {
-      const events = pyodideWorker.queue.filter(
-        (old) => !(old.model === event.model && old.attr === event.attr));
-      events.push(event);
-      pyodideWorker.queue = events;
-      return;
     }
-    const patch = jsdoc.create_json_patch([event]);
+    if (event.model && event.attr) {
+      pyodideWorker.queue = pyodideWorker.queue.filter(
+        (old) => !(old.model === event.model && old.attr === event.attr));
+    }
+    pyodideWorker.queue.push(event);
+    if (!pyodideWorker.busy && !flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(sendQueued);
+    }
+  }
+
+  function sendQueued() {
+    flushScheduled = false;
+    if (pyodideWorker.busy || !pyodideWorker.queue.length) return;
+    const patch = pyodideWorker.jsdoc.create_json_patch(pyodideWorker.queue);
     pyodideWorker.busy = true;
+    pyodideWorker.queue = [];
     pyodideWorker.postMessage({type: "patch", patch: patch});
   }
 
@@ -107,14 +121,8 @@
     const msg = event.data;
     if (msg.type === "idle") {
       window.emlab.pythonMs.push(msg.python_ms);
-      if (pyodideWorker.queue.length) {
-        const patch = pyodideWorker.jsdoc.create_json_patch(pyodideWorker.queue);
-        pyodideWorker.busy = true;
-        pyodideWorker.queue = [];
-        pyodideWorker.postMessage({type: "patch", patch: patch});
-      } else {
-        pyodideWorker.busy = false;
-      }
+      pyodideWorker.busy = false;
+      sendQueued();
     } else if (msg.type === "progress") {
       showStage(msg.stage, msg.detail);
     } else if (msg.type === "error") {

@@ -14,7 +14,7 @@ A file over ``data.MAX_BYTES`` (the parser's own cap) is refused in the browser,
 are read (UploadGuard): under ``panel serve`` the whole file travels in one WebSocket message, and
 one larger than the server's limit drops the connection without a word. The page tells Python only
 the file's name and size, and the refusal is reported like any other.
-Imports panel, param and app.data; computes nothing itself.
+Imports panel, param, app.data and app.runtime; computes nothing itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import panel as pn
 import param
 from panel.reactive import ReactiveHTML
 
-from app import data
+from app import data, runtime
 from app.views.state import ViewState
 
 DROP_INVALID_LABEL = "Drop rows with missing or invalid values"
@@ -182,8 +182,15 @@ class DataPanel(pn.viewable.Viewer):
     # ---- upload -----------------------------------------------------------------------------
 
     def _on_upload(self, event):
-        raw = event.new
-        if raw is None:  # the input was cleared
+        if event.new is None:  # the input was cleared
+            return
+        # Read once the whole change has arrived: in the browser build the file's bytes can reach
+        # Python a moment before its name does.
+        runtime.after_this_update(self._read_upload)
+
+    def _read_upload(self):
+        raw = self.upload.value
+        if raw is None:
             return
         name = self.upload.filename or "uploaded data"
         if isinstance(name, list):  # multiple=True would give lists; keep the first

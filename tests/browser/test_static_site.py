@@ -199,6 +199,23 @@ def test_lab_twenty_rapid_step_clicks_advance_twenty_iterations(lab):
     assert status(page)["iteration"] == "20"
 
 
+def test_lab_upload_arrives_with_its_file_name(lab, tmp_path):
+    """An uploaded CSV is plotted and named in the Pyodide build as under panel serve: the page
+    sends the file input's value, name and type in one patch, and the lab reads them together."""
+    page = lab
+    path = tmp_path / "my measurements.csv"
+    rng = np.random.default_rng(5)
+    table = np.round(rng.normal(size=(40, 2)), 4)
+    path.write_text("a,b\n" + "".join(f"{a},{b}\n" for a, b in table))
+    page.locator(".bk-tab", has_text="Data").click()
+    page.locator("input[type=file]").set_input_files(path)
+    page.get_by_text("Loaded my measurements.csv").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-points')"
+                           ".data.x.length === 40")
+    np.testing.assert_allclose(source(page, "emlab-points")["x"], table[:, 0])
+    assert "uploaded data" not in deep_text(page)
+
+
 def test_lab_keys_and_play_work_in_the_browser(lab):
     """Keyboard shortcuts reach the worker's Python, and Play (a periodic callback in the worker)
     runs EM to convergence and stops."""
