@@ -113,3 +113,19 @@ def wait_rows(page, name, rows, timeout=20_000):
     page.wait_for_function(
         "([name, rows]) => Bokeh.documents[0].get_model_by_name(name).data.step.length === rows",
         arg=[name, rows], timeout=timeout)
+
+
+def check_phone_layout(page, width=390):
+    """At a phone's width: nothing scrolls sideways, the plot comes first (above the half-step
+    buttons, which sit above the status line), and E-step still works."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, "
+                           "document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"sideways scrolling: {widths}"
+    plot = page.locator(".emlab-plot-card").first.bounding_box()
+    e_step = page.get_by_role("button", name="E-step").bounding_box()
+    status_line = page.locator(".emlab-status").first.bounding_box()
+    assert plot["y"] < e_step["y"] < status_line["y"]
+    assert plot["width"] > width - 90 and e_step["x"] + e_step["width"] <= width
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    return widths

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO, deep_text, free_port, serve
-from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_keyboard_shortcuts, source,
-                     status, wait_rows, wait_status)
+from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_keyboard_shortcuts,
+                     check_phone_layout, source, status, wait_rows, wait_status)
 
 pytestmark = pytest.mark.browser
 
@@ -360,16 +360,7 @@ def test_lab_on_a_phone_stacks_plot_first_without_sideways_scrolling(lab_site, s
     page.set_viewport_size({"width": 390, "height": 844})
     open_live(page, lab_site + "/?embed=1")
     wait_status(page, iteration=0, phase="E")
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, "
-                           "document.documentElement.clientWidth]")
-    assert widths[0] <= widths[1], f"sideways scrolling: {widths}"
-    plot = page.locator(".emlab-plot-card").first.bounding_box()
-    e_step = page.get_by_role("button", name="E-step").bounding_box()
-    status_line = page.locator(".emlab-status").first.bounding_box()
-    assert plot["y"] < e_step["y"] < status_line["y"]
-    assert plot["width"] > 300 and e_step["x"] + e_step["width"] <= 390
-    page.get_by_role("button", name="E-step").click()
-    wait_status(page, iteration=1, phase="M")
+    check_phone_layout(page)
     screenshot(page, "lab-phone")
 
 
