@@ -327,12 +327,14 @@ def test_fast_play_shows_a_note_instead_of_each_half_steps_narration(lab):
     assert "Playing at 30" in text.object
     s.speed = 2.0
     s.tick()
-    assert "Playing at" not in text.object and text.object == markdown_with_math_to_html(s.narration)
+    assert "Playing at" not in text.object
+    assert text.object == markdown_with_math_to_html(s.narration)
     s.speed = 30.0
     s.tick()
     lab.controls.play_button.value = False
     assert not s.playing
-    assert "Playing at" not in text.object and text.object == markdown_with_math_to_html(s.narration)
+    assert "Playing at" not in text.object
+    assert text.object == markdown_with_math_to_html(s.narration)
 
 
 def test_format_number_never_prints_nan():

@@ -21,7 +21,9 @@ from bokeh.plotting import figure
 
 from app.views.sources import assign_if_changed
 
-INK, ELBO_BLUE, E_ORANGE, M_GREEN, STAR_YELLOW = "#333344", "#0072B2", "#E69F00", "#009E73", "#F0E442"
+# The trace's colours (Okabe-Ito, as the plot's palette), shared by its glyphs and its legend.
+INK, ELBO_BLUE, E_ORANGE, M_GREEN = "#333344", "#0072B2", "#E69F00", "#009E73"
+STAR_YELLOW = "#F0E442"
 
 
 def format_number(value, digits=4) -> str:
@@ -37,8 +39,10 @@ def format_number(value, digits=4) -> str:
 
 
 def padded_range(values, pad=0.06, flat=1e-3) -> tuple[float, float]:
-    """(start, end) around the finite ``values``, ``pad`` of their span beyond each end; a flat
-    series gets ``flat`` (relative to its size, at least ``flat`` itself) either side; none, (0, 1)."""
+    """(start, end) around the finite ``values``, ``pad`` of their span beyond each end.
+
+    A flat series gets ``flat`` (relative to its size, at least ``flat`` itself) either side; an
+    empty one (0, 1)."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if not values.size:
