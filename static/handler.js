@@ -93,7 +93,7 @@
   // sent the first alone, so the upload arrived without its name).
   let flushScheduled = false;
 
-  function send_change(jsdoc, event) {
+  function send_change(event) {
     if ((event.setter_id != null && event.setter_id == "py") || patching > 0) {
       return;
     }
@@ -157,7 +157,7 @@
       for (const doc of Bokeh.documents.filter((d) => d !== pyodideWorker.jsdoc)) {
         Bokeh.documents.splice(Bokeh.documents.indexOf(doc), 1);
       }
-      pyodideWorker.jsdoc.on_change(send_change.bind(null, pyodideWorker.jsdoc), false);
+      pyodideWorker.jsdoc.on_change(send_change, false);
       pyodideWorker.postMessage({type: "rendered"});
 
       // Unlike the stock handler, say so when the page is live: tests and benchmarks wait for

@@ -228,6 +228,23 @@ def test_half_step_buttons_swap_on_the_page_without_re_rendering(lab):
     assert button_changes == ["disabled"]
 
 
+def test_status_and_narration_send_only_their_text(lab):
+    """On the page, a half-step changes the status line's and the narration's text and nothing
+    else of theirs (Panel would otherwise set every property of a pane again)."""
+    from bokeh.document import Document
+
+    doc = Document()
+    doc.add_root(pn.panel(lab).get_root(doc))
+    panes = {next(iter(p._models.values()))[0]: p for p in (lab.loglik.status, lab.narration.text)}
+    changes = []
+    doc.on_change(lambda event: changes.append((event.model, getattr(event, "attr", None))))
+    lab.session.e_step()
+    assert sorted(attr for model, attr in changes if model in panes) == ["text", "text"]
+    assert 'data-phase="M"' in lab.loglik.status.object
+    for model, pane in panes.items():  # the very text Panel's own (full) update would send
+        assert model.text == pane._get_properties(doc)["text"]
+
+
 def _e_disabled(controls):
     return is_disabled(controls.e_button, controls.e_holder)
 

@@ -19,7 +19,7 @@ from bokeh.core.property.validation import without_property_validation
 from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span
 from bokeh.plotting import figure
 
-from app.views.sources import assign_if_changed
+from app.views.updates import TextUpdates, assign_if_changed
 
 # The trace's colours (Okabe-Ito, as the plot's palette), shared by its glyphs and its legend.
 INK, ELBO_BLUE, E_ORANGE, M_GREEN = "#333344", "#0072B2", "#E69F00", "#009E73"
@@ -115,6 +115,10 @@ def legend_html(kmeans: bool = False) -> str:
         f"</svg>{html.escape(label)}</span>" for symbol, label in entries) + "</div>"
 
 
+class StatusLine(TextUpdates, pn.pane.HTML):
+    """The status line's pane: only its text travels when it changes (every half-step)."""
+
+
 class LogLikelihoodPlot(pn.viewable.Viewer):
     """One point per half-step, the ELBO beside it, convergence marked; plus a status line."""
 
@@ -137,8 +141,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         # and measures it on every repaint (a forced page layout per frame while Play runs).
         self.legend = pn.pane.HTML(legend_html(), sizing_mode="stretch_width",
                                    stylesheets=[_LEGEND_CSS], margin=(0, 10, 4, 10))
-        self.status = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_STATUS_CSS],
-                                   margin=(4, 10))
+        self.status = StatusLine("", sizing_mode="stretch_width", stylesheets=[_STATUS_CSS],
+                                 margin=(4, 10))
         self.session.param.watch(self._on_session, ["version"])
         self.refresh()
 

@@ -8,7 +8,7 @@ Why not ``pn.pane.Markdown`` for the narration: Panel's Markdown pane typesets `
 which is not among the files Panel bundles for offline use, while KaTeX is. So the Markdown is
 turned into HTML here (markdown-it, a Panel dependency) with the equations set aside untouched,
 and a ``pn.pane.LaTeX`` (KaTeX) pane shows the HTML and typesets its ``$$ ... $$`` / ``$ ... $``.
-Imports panel, param, markdown_it and app.narration (its words) only.
+Imports panel, param, markdown_it, app.narration (its words) and app.views.updates only.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bokeh.core.property.validation import without_property_validation
 from markdown_it import MarkdownIt
 
 from app import narration
+from app.views.updates import TextUpdates
 
 # Faster than this (half-steps per second), Play shows a short note instead of each half-step's
 # narration: nobody reads ten paragraphs a second, and typesetting them costs every frame.
@@ -62,6 +63,10 @@ def markdown_with_math_to_html(text: str) -> str:
     return re.sub(r"EMLABMATH(\d+)Z", lambda m: html.escape(maths[int(m.group(1))]), rendered)
 
 
+class NarrationText(TextUpdates, pn.pane.LaTeX):
+    """The narration's pane: only its text travels when it changes (every half-step)."""
+
+
 class NarrationPanel(pn.viewable.Viewer):
     """Banner, message and narration of a session."""
 
@@ -76,7 +81,7 @@ class NarrationPanel(pn.viewable.Viewer):
         self.message = pn.pane.Alert("", alert_type="warning", visible=False,
                                      sizing_mode="stretch_width", margin=(6, 10),
                                      css_classes=["emlab-message"])
-        self.text = pn.pane.LaTeX("", renderer="katex", sizing_mode="stretch_width",
+        self.text = NarrationText("", renderer="katex", sizing_mode="stretch_width",
                                   margin=(0, 10), css_classes=["emlab-narration"],
                                   stylesheets=[_TEXT_CSS])
         self.session.param.watch(self._on_session, ["version"])

@@ -32,7 +32,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from app import geometry
-from app.views.sources import assign_if_changed
+from app.views.updates import assign_if_changed
 from app.views.state import ViewState
 
 HANDLE_SIZE = 22

@@ -1,0 +1,40 @@
+"""Helpers that keep a redraw small, shared by the views.
+
+Every change to a Bokeh model becomes part of the patch the browser applies (and, in the static
+site, Python must make and serialize it first, in WebAssembly), on every half-step. Imports numpy
+only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def assign_if_changed(source, data) -> bool:
+    """Assign ``source.data = data`` unless it already holds exactly that; True if assigned."""
+    old = source.data
+    if set(old) == set(data) and all(
+            len(old[k]) == len(data[k]) and _equal(old[k], data[k]) for k in data):
+        return False
+    source.data = data
+    return True
+
+
+def _equal(old, new) -> bool:
+    if isinstance(old, np.ndarray) and isinstance(new, np.ndarray):
+        return old.shape == new.shape and np.array_equal(old, new)
+    # Lists of strings or of arrays (patch outlines): compare element by element.
+    return all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(old, new))
+
+
+class TextUpdates:
+    """Mixin for a Panel text pane whose text changes on every half-step (the status line, the
+    narration): a new ``object`` sends the new text only.
+
+    Panel otherwise recomputes every property of the pane (its design, stylesheets, sizing) and
+    sets them all again on each change of its object: a few milliseconds per pane in the browser.
+    Other parameters (``visible``, ``stylesheets``) still go through Panel's own path.
+    """
+
+    def _update(self, ref, model):
+        model.update(**self._process_param_change({"object": self.object}))
