@@ -1,0 +1,42 @@
+"""app.runtime's browser adaptations that can be checked under CPython."""
+
+from __future__ import annotations
+
+import panel as pn
+import pytest
+from panel.io.state import state
+
+from app import runtime
+
+
+@pytest.fixture
+def busy_patch():
+    """Apply the busy-count patch for one test, then put Panel's own methods back."""
+    cls = type(state)
+    original = cls._add_busy_event, cls._remove_busy_event
+    runtime._count_busy_only_for_indicators()
+    yield
+    cls._add_busy_event, cls._remove_busy_event = original
+    state._busy_counter = []
+
+
+def test_busy_events_are_not_counted_without_an_indicator(busy_patch):
+    """With no busy indicator on the page (the lab's case) an event costs no bookkeeping."""
+    assert not state._indicators
+    state._add_busy_event("click")
+    assert state._busy_counter == [] and not state.busy
+    state._remove_busy_event("click")
+    assert state._busy_counter == []
+
+
+def test_busy_events_are_counted_while_an_indicator_exists(busy_patch):
+    """An app that shows a busy indicator keeps Panel's behaviour."""
+    indicator = pn.indicators.BooleanStatus()
+    state.sync_busy(indicator)
+    try:
+        state._add_busy_event("click")
+        assert state.busy and indicator.value
+        state._remove_busy_event("click")
+        assert not state.busy and not indicator.value
+    finally:
+        state._indicators.remove(indicator)
