@@ -104,7 +104,7 @@ _SYMBOLS = {
 
 
 def legend_html(kmeans: bool = False) -> str:
-    """The trace's legend, as HTML beside the plot (see LogLikelihoodPlot)."""
+    """The trace's legend, as HTML below the plot (see LogLikelihoodPlot)."""
     entries = [("line", "inertia" if kmeans else "log-likelihood")]
     if not kmeans:
         entries.append(("dashed", "ELBO (lower bound)"))
