@@ -194,7 +194,7 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         assign_if_changed(self.start_point, pick(kind == "init"))
         assign_if_changed(self.e_points, pick(kind == "E"))
         assign_if_changed(self.m_points, pick(kind == "M"))
-        set_range(self.figure.x_range, padded_range(step, pad=0.03, flat=0.5))
+        set_range(self.figure.x_range, padded_range(step, pad=0.05, flat=0.5))
         set_range(self.figure.y_range, padded_range(np.concatenate([value, lower])))
         first = np.flatnonzero(converged)
         if first.size:

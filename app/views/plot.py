@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
+from bokeh.core.properties import field, value
 from bokeh.core.property.validation import without_property_validation
 from bokeh.events import Tap
 from bokeh.models import (
@@ -27,13 +28,16 @@ from bokeh.models import (
     ColumnDataSource,
     GroupFilter,
     HoverTool,
+    Patches,
     PointDrawTool,
+    Scatter,
+    Text,
 )
 from bokeh.plotting import figure
 
 from app import geometry
-from app.views.updates import assign_if_changed
 from app.views.state import ViewState
+from app.views.updates import assign_if_changed
 
 HANDLE_SIZE = 22
 MIN_PLOT_HEIGHT = 480  # the plot grows to the height its container gives it (see app.views.lab)
@@ -115,29 +119,38 @@ class MainPlot(pn.viewable.Viewer):
         fig.axis.major_label_text_font_size = "12px"
         fig.outline_line_color = "#d0d0da"
 
-        points = fig.scatter("x", "y", source=self.points, size=6, fill_color="color",
-                             line_color=None, name="points")
+        # Plain glyph renderers (figure.scatter etc. would add a selection and a muted copy of
+        # each glyph, models these never use); only the handles, which PointDrawTool selects while
+        # dragging, are drawn the figure's way.
+        points = fig.add_glyph(self.points, Scatter(x="x", y="y", size=6, fill_color=field("color"),
+                                                    line_color=None), name="points")
         for level, dash, width in (("2σ", "dashed", 1.6), ("1σ", "solid", 2.6)):
-            fig.patches(
-                "xs", "ys", source=self.ellipses,
+            fig.add_glyph(
+                self.ellipses,
+                Patches(xs="xs", ys="ys", fill_color=field("color"),
+                        fill_alpha=field("fill_alpha") if level == "1σ" else 0.0,
+                        line_color=field("color"), line_alpha=field("line_alpha"),
+                        line_width=width, line_dash=dash),
                 view=CDSView(filter=GroupFilter(column_name="level", group=level)),
-                fill_color="color", fill_alpha="fill_alpha" if level == "1σ" else 0.0,
-                line_color="color", line_alpha="line_alpha", line_width=width, line_dash=dash,
                 name=f"ellipses-{level}",
             )
-        fig.scatter("x", "y", source=self.outliers, size=13, marker="circle", fill_color=None,
-                    line_color="#222222", line_width=1.5, line_dash="dotted", name="outliers")
-        fig.scatter("x", "y", source=self.collapsed, size=52, marker="circle", fill_color=None,
-                    line_color=COLLAPSE_RED, line_width=4, name="collapsed")
-        fig.text("x", "y", text="label", source=self.collapsed, y_offset=34, text_align="align",
-                 text_baseline="top", text_color=COLLAPSE_RED, text_font_style="bold",
-                 text_font_size="15px", background_fill_color="white",
-                 background_fill_alpha=0.85)
+        fig.add_glyph(self.outliers, Scatter(x="x", y="y", size=13, marker="circle",
+                                             fill_color=None, line_color="#222222",
+                                             line_width=1.5, line_dash="dotted"), name="outliers")
+        fig.add_glyph(self.collapsed, Scatter(x="x", y="y", size=52, marker="circle",
+                                              fill_color=None, line_color=COLLAPSE_RED,
+                                              line_width=4), name="collapsed")
+        fig.add_glyph(self.collapsed, Text(x="x", y="y", text=field("label"), y_offset=34,
+                                           text_align=field("align"), text_baseline="top",
+                                           text_color=COLLAPSE_RED, text_font_style="bold",
+                                           text_font_size=value("15px"),
+                                           background_fill_color="white",
+                                           background_fill_alpha=0.85))
         handles = fig.scatter("x", "y", source=self.means, size=HANDLE_SIZE, fill_color="color",
                               line_color="#111111", line_width=2.5, name="means")
-        fig.text("x", "y", text="label", source=self.means, text_align="center",
-                 text_baseline="middle", text_color="white", text_font_style="bold",
-                 text_font_size="12px")
+        fig.add_glyph(self.means, Text(x="x", y="y", text=field("label"), text_align="center",
+                                       text_baseline="middle", text_color="white",
+                                       text_font_style="bold", text_font_size=value("12px")))
 
         draw = PointDrawTool(renderers=[handles], add=False, drag=True,
                              description="Drag a mean: EM restarts from where you drop it")
