@@ -695,6 +695,25 @@ def test_trace_legend_is_html_and_follows_the_mode(lab):
     assert all(r.nonselection_glyph == "auto" for r in ll.figure.renderers)
 
 
+def test_trace_keeps_the_users_zoom_until_a_new_start(lab):
+    """Panned or zoomed in the browser, the trace stays where the user put it while EM steps on;
+    its reset tool returns to the fit of the whole trace; Reset fits it again."""
+    s, ll = lab.session, lab.loglik
+    x_range = ll.figure.x_range
+    s.e_step()
+    s.m_step()
+    x_range.update(start=0.5, end=1.5)  # as the browser sends a pan or a zoom
+    s.e_step()
+    s.m_step()
+    assert (x_range.start, x_range.end) == (0.5, 1.5)
+    steps = ll.curve.data["step"]
+    assert x_range.reset_start < min(steps) and max(steps) < x_range.reset_end
+    s.reset()
+    assert x_range.start < 0 < x_range.end < 1.5 and x_range.start != 0.5
+    s.e_step()
+    assert x_range.start < 0 and 1 < x_range.end  # following the data again
+
+
 def test_trace_range_of_a_flat_or_empty_series():
     """One point, a flat line or nothing at all still give a window of some width."""
     assert padded_range([]) == (0.0, 1.0)

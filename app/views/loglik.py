@@ -54,11 +54,25 @@ def padded_range(values, pad=0.06, flat=1e-3) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-def set_range(axis_range, start_end) -> None:
-    """Move ``axis_range`` to ``start_end`` unless it is there already (no patch for nothing)."""
+def follow_range(axis_range, start_end, fitted, refit=False):
+    """Fit ``axis_range`` to ``start_end`` unless the user has panned or zoomed it since it was
+    last fitted (``fitted``, returned by the previous call); ``refit`` fits it regardless.
+
+    The reset tool always returns to the current fit. Returns the fit to pass next time. Nothing
+    is set (no patch) when nothing changes.
+    """
     start, end = start_end
-    if (axis_range.start, axis_range.end) != (start, end):
-        axis_range.update(start=start, end=end)
+    moved_by_user = fitted is not None and (axis_range.start, axis_range.end) != fitted
+    changes = {}
+    if (axis_range.reset_start, axis_range.reset_end) != (start, end):
+        changes.update(reset_start=start, reset_end=end)
+    if refit or not moved_by_user:
+        if (axis_range.start, axis_range.end) != (start, end):
+            changes.update(start=start, end=end)
+        fitted = (start, end)
+    if changes:
+        axis_range.update(**changes)
+    return fitted
 
 
 def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point):
@@ -137,6 +151,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
                                                 name="emlab-trace-converged")
         self.figure = self._build_figure()
         self._quantity = None  # what the y axis and legend were last labelled for
+        self._x_fit = self._y_fit = None  # the trace's axes as last fitted (see follow_range)
+        self._trace_length = 0
         # The legend lives outside the canvas: BokehJS lays out a legend inside the plot as DOM
         # and measures it on every repaint (a forced page layout per frame while Play runs).
         self.legend = pn.pane.HTML(legend_html(), sizing_mode="stretch_width",
@@ -194,8 +210,13 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         assign_if_changed(self.start_point, pick(kind == "init"))
         assign_if_changed(self.e_points, pick(kind == "E"))
         assign_if_changed(self.m_points, pick(kind == "M"))
-        set_range(self.figure.x_range, padded_range(step, pad=0.05, flat=0.5))
-        set_range(self.figure.y_range, padded_range(np.concatenate([value, lower])))
+        # A shorter trace is a new start (reset, back, new data): fit it even if zoomed.
+        refit = len(step) < self._trace_length
+        self._trace_length = len(step)
+        self._x_fit = follow_range(self.figure.x_range, padded_range(step, pad=0.05, flat=0.5),
+                                   self._x_fit, refit)
+        self._y_fit = follow_range(self.figure.y_range,
+                                   padded_range(np.concatenate([value, lower])), self._y_fit, refit)
         first = np.flatnonzero(converged)
         if first.size:
             assign_if_changed(self.converged_point,
