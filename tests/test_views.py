@@ -245,6 +245,27 @@ def test_status_and_narration_send_only_their_text(lab):
         assert model.text == pane._get_properties(doc)["text"]
 
 
+def test_a_half_step_sends_only_what_it_changed(lab):
+    """An E-step changes the points' colours, not the mixture; an M-step the mixture, not the
+    colours; neither re-sends the (empty) outlier rings or unchanged handles."""
+    from bokeh.document import Document
+
+    s, plot = lab.session, lab.plot
+    doc = Document()
+    doc.add_root(pn.panel(lab).get_root(doc))
+    sent = []
+    doc.on_change(lambda event: sent.append(getattr(event.model, "name", None)))
+    s.e_step()
+    assert "emlab-points" in sent and "emlab-ellipses" not in sent
+    assert "emlab-outliers" not in sent and "emlab-means" not in sent
+    sent.clear()
+    s.m_step()
+    assert "emlab-ellipses" in sent and "emlab-means" in sent
+    assert "emlab-points" not in sent and "emlab-outliers" not in sent
+    lab.view_state.show_outliers = True
+    assert len(plot.outliers.data["x"]) == int(np.sum(s.outlier_mask()))
+
+
 def _e_disabled(controls):
     return is_disabled(controls.e_button, controls.e_holder)
 

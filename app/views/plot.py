@@ -288,12 +288,12 @@ class MainPlot(pn.viewable.Viewer):
         return {int(e.component) for e in self.session.collapse}
 
     def _draw_outliers(self):
-        if not self.view_state.show_outliers:
-            self.outliers.data = dict(x=[], y=[])
+        if not self.view_state.show_outliers:  # (usually already empty: nothing to send)
+            assign_if_changed(self.outliers, dict(x=np.zeros(0), y=np.zeros(0)))
             return
         X = np.asarray(self.session.X, dtype=float)
         mask = np.asarray(self.session.outlier_mask(), dtype=bool)
-        self.outliers.data = dict(x=X[mask, 0], y=X[mask, 1])
+        assign_if_changed(self.outliers, dict(x=X[mask, 0], y=X[mask, 1]))
 
     def _draw_caption(self):
         parts = []
