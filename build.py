@@ -629,13 +629,15 @@ STAGES = [
 
 
 def finish_html(html: str) -> str:
-    """Point the page at the site's own BokehJS, add our loader and favicon, start the worker
-    first."""
+    """Point the page at the site's own BokehJS, add our loader, favicon and page tweaks, start
+    the worker first."""
     html = html.replace(BOKEH_CDN_PREFIX, "./bokeh/")
     head = ('<link rel="icon" href="./favicon.svg" type="image/svg+xml">\n'
             '<link rel="stylesheet" href="./loader.css">\n')
     if 'name="viewport"' not in html:  # phones lay the page out at their own width
         head = '<meta name="viewport" content="width=device-width, initial-scale=1">\n' + head
+    # After BokehJS, before any document is drawn (static/page-tweaks.js: fixes to the page).
+    head += "<script>\n" + (STATIC / "page-tweaks.js").read_text(encoding="utf-8") + "</script>\n"
     html = html.replace("</head>", head + "</head>", 1)
     # The worker starts before anything else loads (Pyodide takes longest; see start-worker.js).
     start = (STATIC / "start-worker.js").read_text(encoding="utf-8")

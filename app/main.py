@@ -1,10 +1,13 @@
 """EM Lab's Panel entry point: `panel serve app/main.py` (and the Pyodide build's app script).
 
-Owns: the page set-up (Panel extensions, title, the viewport meta under ``panel serve``) and one
+Owns: the page set-up (Panel extensions, title, the viewport meta and static/page-tweaks.js under
+``panel serve``) and one
 Session + Lab per browser session, opened in the state the page's link asks for (``app.urlstate``:
 data set, settings, start, half-steps, parts to hide; ``?embed=1`` leaves out the title bar when a
 course page frames the lab).
 """
+
+from pathlib import Path
 
 import panel as pn
 
@@ -28,21 +31,27 @@ def create_app(query: str | None = None):
     return Lab(session=session, embedded=link.embed, hidden=link.hide, link_notes=notes)
 
 
-# Panel's default page has no viewport meta, so phones lay it out 980 px wide. Under `panel serve`
-# the page comes from the document's template: a string template extends Panel's own ("base") with
-# the meta in its empty postamble block. Not when build.py converts the app (its document's
-# session has no server): the converter leaves out Panel's loading CSS for any template but its
-# own, and build.py's finish_html adds the same meta to the static page.
-VIEWPORT_TEMPLATE = ('{% block postamble %}<meta name="viewport" '
-                     'content="width=device-width, initial-scale=1">{% endblock %}')
+# Panel's default page has no viewport meta, so phones lay it out 980 px wide, and Bokeh's page
+# needs a few fixes (static/page-tweaks.js). Under `panel serve` the page comes from the document's
+# template: a string template extends Panel's own ("base") with both in its empty postamble block
+# (in <head>, after BokehJS). Not when build.py converts the app (its document's session has no
+# server): the converter leaves out Panel's loading CSS for any template but its own, and
+# build.py's finish_html adds the same to the static page.
+def page_template() -> str:
+    # (Inside the function: the static site runs this script without a __file__.)
+    tweaks = (Path(__file__).resolve().parents[1] / "static" / "page-tweaks.js").read_text(
+        encoding="utf-8")
+    return ('{% block postamble %}<meta name="viewport" content="width=device-width, '
+            'initial-scale=1">\n<script>{% raw %}' + tweaks + '{% endraw %}</script>{% endblock %}')
 
 
-def serve_with_viewport_meta(doc) -> None:
-    """Give ``doc`` the viewport meta when a Bokeh server (``panel serve``) renders its page."""
+def serve_with_page_template(doc) -> None:
+    """Give ``doc`` the viewport meta and page tweaks when a Bokeh server (``panel serve``)
+    renders its page."""
     context = doc.session_context if doc is not None else None
     if context is not None and context.server_context is not None:
-        doc.template = VIEWPORT_TEMPLATE
+        doc.template = page_template()
 
 
-serve_with_viewport_meta(pn.state.curdoc)
+serve_with_page_template(pn.state.curdoc)
 create_app().servable(title="EM Lab")

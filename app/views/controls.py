@@ -190,7 +190,8 @@ class Controls(pn.viewable.Viewer):
         self.coloring.param.watch(lambda e: setattr(self.view_state, "coloring", e.new), "value")
         self.outliers = pn.widgets.Checkbox.from_param(
             self.view_state.param.show_outliers,
-            label="Flag outliers (outside every component's 99.7% ellipse)")
+            label="Flag outliers (outside every component's 99.7% ellipse)",
+            stylesheets=[CHECKBOX_CSS])
         self.keys = KeyboardShortcuts(width=0, height=0, margin=0)
         self.keys.param.watch(self._on_key, "presses")
 
@@ -350,6 +351,9 @@ def nearest_tol(value: float) -> float:
         return 1e-6
     return float(stops[np.argmin(np.abs(np.log10(stops) - np.log10(value)))])
 
+
+# A checkbox's words toggle it too (static/page-tweaks.js), so they look clickable.
+CHECKBOX_CSS = ".bk-label { cursor: pointer; }"
 
 _BUTTON_CSS = """
 :host .bk-btn { font-size: 16px; font-weight: 600; }

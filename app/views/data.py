@@ -27,6 +27,7 @@ import param
 from panel.reactive import ReactiveHTML
 
 from app import data, runtime
+from app.views.controls import CHECKBOX_CSS
 from app.views.state import ViewState
 
 DROP_INVALID_LABEL = "Drop rows with missing or invalid values"
@@ -118,9 +119,9 @@ class DataPanel(pn.viewable.Viewer):
         self.y_picker = pn.widgets.Select(label="y column", options={}, sizing_mode="stretch_width",
                                           margin=(5, 10, 5, 5))
         self.drop_invalid = pn.widgets.Checkbox(label=DROP_INVALID_LABEL, value=False,
-                                                margin=(4, 10))
+                                                margin=(4, 10), stylesheets=[CHECKBOX_CSS])
         self.standardize = pn.widgets.Checkbox(label=STANDARDIZE_LABEL, value=False,
-                                               margin=(4, 10))
+                                               margin=(4, 10), stylesheets=[CHECKBOX_CSS])
         self.options = pn.Column(
             pn.Row(self.x_picker, self.y_picker, sizing_mode="stretch_width"),
             self.drop_invalid, self.standardize,

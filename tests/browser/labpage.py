@@ -1,10 +1,13 @@
 """What the browser tests read off the lab's page, the same under `panel serve` and in the static site.
 
 The Bokeh data that reached the browser (by model name), the status line's data-* attributes, the
-main plot's pixels and coordinates, and the no-NaN check over text and every data source.
+main plot's pixels and coordinates, the no-NaN check over text and every data source, and the
+checks of static/page-tweaks.js (shared by both pages).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
@@ -129,3 +132,49 @@ def check_phone_layout(page, width=390):
     page.get_by_role("button", name="E-step").click()
     wait_status(page, iteration=1, phase="M")
     return widths
+
+
+def check_checkbox_words_toggle(page, words="Flag outliers"):
+    """Clicking a checkbox's words toggles it (static/page-tweaks.js; Bokeh draws them as a
+    <div>, not a <label>), and clicking the box itself still toggles it exactly once."""
+    label = page.locator("input[type=checkbox] + .bk-label", has_text=words).first
+    checked = lambda: label.evaluate("(el) => el.previousElementSibling.checked")  # noqa: E731
+    model = """(words) => [...Bokeh.documents[0].all_models].find(
+        (m) => m.type === 'Checkbox' && m.label.startsWith(words)).active"""
+    assert label.evaluate("(el) => getComputedStyle(el).cursor") == "pointer"
+    before = checked()
+    label.click()
+    page.wait_for_function(f"(words) => ({model})(words) === {str(not before).lower()}", arg=words)
+    assert checked() is (not before)
+    label.evaluate("(el) => el.previousElementSibling.click()")
+    page.wait_for_function(f"(words) => ({model})(words) === {str(before).lower()}", arg=words)
+    assert checked() is before
+
+
+# Every CSS rule and style attribute the page applies, shadow roots included.
+PAGE_CSS_JS = """() => {
+  const all = (root) => [...root.querySelectorAll('*')].flatMap(
+      (el) => el.shadowRoot ? [el, ...all(el.shadowRoot)] : [el]);
+  const elements = all(document);
+  const roots = [document, ...elements.filter((el) => el.shadowRoot).map((el) => el.shadowRoot)];
+  const texts = elements.map((el) => el.getAttribute('style') || '');
+  for (const root of roots) {
+    for (const sheet of [...root.styleSheets, ...(root.adoptedStyleSheets || [])]) {
+      try { for (const rule of sheet.cssRules) texts.push(rule.cssText); }
+      catch (error) { texts.push(`unreadable stylesheet ${sheet.href}`); }
+    }
+  }
+  return texts.join('\\n');
+}"""
+
+
+def check_no_css_sets_plot_visuals(page):
+    """static/page-tweaks.js stops BokehJS from looking up `--bk-*` CSS properties for plot
+    colours; safe only while no CSS on the page sets one."""
+    css = page.evaluate(PAGE_CSS_JS)
+    assert "unreadable stylesheet" not in css
+    assert len(css) > 10_000  # Panel's and Bokeh's stylesheets were read
+    assert not re.findall(r"--bk-[\w-]+\s*:", css)
+    assert page.evaluate(
+        "() => Bokeh.require('core/visuals/visual').VisualProperties.prototype._get_css_value('x')"
+    ) == ""

@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 from conftest import deep_text
-from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_keyboard_shortcuts,
-                     check_phone_layout, open_lab, plot_pixels, source, status, wait_rows,
-                     wait_status)
+from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
+                     check_keyboard_shortcuts, check_no_css_sets_plot_visuals, check_phone_layout,
+                     open_lab, plot_pixels, source, status, wait_rows, wait_status)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -283,3 +283,9 @@ def test_on_a_phone_the_page_is_laid_out_at_its_width(guarded_page, panel_server
     widths = check_phone_layout(page)
     assert widths[1] == 390, f"laid out {widths[1]} px wide, not at the phone's width"
     screenshot(page, "12-phone")
+
+
+def test_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
+    """static/page-tweaks.js under panel serve (app/main.py's page template)."""
+    check_checkbox_words_toggle(lab)
+    check_no_css_sets_plot_visuals(lab)

@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 
 from conftest import REPO, deep_text, free_port, serve
-from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_keyboard_shortcuts,
-                     check_phone_layout, source, status, wait_rows, wait_status)
+from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
+                     check_keyboard_shortcuts, check_no_css_sets_plot_visuals, check_phone_layout,
+                     source, status, wait_rows, wait_status)
 
 pytestmark = pytest.mark.browser
 
@@ -284,6 +285,12 @@ def test_lab_export_png_loads_matplotlib_on_demand(lab):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert any("/matplotlib-" in url for url in requested)
 
+
+
+def test_lab_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
+    """static/page-tweaks.js in the static site (build.py's finish_html)."""
+    check_checkbox_words_toggle(lab)
+    check_no_css_sets_plot_visuals(lab)
 
 def test_lab_embed_query_gives_the_compact_layout(lab_site, site_page, screenshot):
     """?embed=1 reaches the Python in the worker (Panel's location), which drops the title bar."""
