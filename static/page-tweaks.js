@@ -13,6 +13,17 @@
       input.click();
     }
   });
+  // Nor does the box have a name for a screen reader: give it its words.
+  try {
+    const {CheckboxView} = Bokeh.require("models/widgets/checkbox");
+    const updateLabel = CheckboxView.prototype._update_label;
+    CheckboxView.prototype._update_label = function () {
+      updateLabel.call(this);
+      this.checkbox_el.setAttribute("aria-label", this.model.label);
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; checkboxes have no accessible name", error);
+  }
 
   // ---- no CSS lookups for plot colours ---------------------------------------------------------
   // BokehJS 3.9 lets CSS override a plot's colours and line styles (`--bk-*` custom properties),

@@ -136,12 +136,14 @@ def check_phone_layout(page, width=390):
 
 def check_checkbox_words_toggle(page, words="Flag outliers"):
     """Clicking a checkbox's words toggles it (static/page-tweaks.js; Bokeh draws them as a
-    <div>, not a <label>), and clicking the box itself still toggles it exactly once."""
+    <div>, not a <label>), they name it for screen readers, and clicking the box itself still
+    toggles it exactly once."""
     label = page.locator("input[type=checkbox] + .bk-label", has_text=words).first
     checked = lambda: label.evaluate("(el) => el.previousElementSibling.checked")  # noqa: E731
     model = """(words) => [...Bokeh.documents[0].all_models].find(
         (m) => m.type === 'Checkbox' && m.label.startsWith(words)).active"""
     assert label.evaluate("(el) => getComputedStyle(el).cursor") == "pointer"
+    assert page.get_by_role("checkbox", name=words).count() == 1  # its accessible name
     before = checked()
     label.click()
     page.wait_for_function(f"(words) => ({model})(words) === {str(not before).lower()}", arg=words)
