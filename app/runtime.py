@@ -1,7 +1,7 @@
 """Where the lab runs: CPython under ``panel serve`` or Pyodide in the browser (the static site).
 
 Owns: every decision that must differ between the two runtimes, so the rest of the app never tests
-``sys.platform`` itself. Today that is two things:
+``sys.platform`` itself:
 
 - ``IN_BROWSER``: True inside Pyodide (the static site built by ``build.py``).
 - ``await load_packages("matplotlib")``: make a package that the static site does not load at
@@ -12,6 +12,8 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
 - ``after_this_update(callback)``: run a long computation after the current changes (a button's
   spinner) have reached the page.
 - ``query_string()``: the page's query string (``"?embed=1&k=3"``), the same in both runtimes.
+- ``page_is_behind()``: whether changes already made still wait for the page (static site only;
+  the worker says so through ``watch_page``): Play takes no half-step then.
 - ``prepare_browser()``: called by the static site's worker before the app is imported; adapts
   Panel 1.9 to Pyodide 0.27 (see its docstring). ``sync_page_location()``: called by the worker
   right after Panel's document exists, so ``pn.state.location`` describes the page (its query
@@ -25,8 +27,8 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["IN_BROWSER", "after_this_update", "load_packages", "prepare_browser", "query_string",
-           "sync_page_location"]
+__all__ = ["IN_BROWSER", "after_this_update", "load_packages", "page_is_behind", "prepare_browser",
+           "query_string", "sync_page_location", "watch_page"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -71,6 +73,24 @@ def after_this_update(callback) -> None:
     import panel as pn
 
     pn.state.execute(callback, schedule=True)
+
+
+# Set by the static site's worker (static/worker.js): are changes waiting for the page?
+_changes_waiting = None
+
+
+def watch_page(changes_waiting) -> None:
+    """Called by the static site's worker: ``changes_waiting()`` says whether changes already
+    made still wait for the page (it has not finished applying the previous ones)."""
+    global _changes_waiting
+    _changes_waiting = changes_waiting
+
+
+def page_is_behind() -> bool:
+    """True while the page has not yet taken the changes already made: in the browser, the page
+    is still drawing the previous ones. Never under ``panel serve`` (the page there is fed over a
+    WebSocket, with no word back on when it has drawn)."""
+    return _changes_waiting is not None and bool(_changes_waiting())
 
 
 def query_string() -> str:

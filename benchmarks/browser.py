@@ -15,7 +15,7 @@ serves it on 127.0.0.1 with build.py's own server and drives Debian's chromium:
   lab's own CSV upload and K slider;
 - Play at the fastest speed, from iteration 0 with tol 10⁻⁶ (N = 2000 and 20,000, K = 6):
   half-steps that reached the page per second, and frames per second that showed a new one
-  (when the page falls behind it applies several half-steps per frame).
+  (Play waits for the page, so the two are equal when the page cannot draw 30 frames a second).
 
     .venv/bin/python benchmarks/browser.py [--runs 5]
 """

@@ -92,9 +92,9 @@ from panel.io.state import state
 # frame) go out as ONE patch. Panel's stock link sends one message per change, and the page then
 # re-lays out the lab once per message: dozens of times per click.
 # One patch in flight: until the page says it applied the last one, changes wait here, and a
-# change that a later one overwrites is dropped. A page that falls behind (Play at 20,000
-# points) then gets the latest state in one patch, instead of applying every intermediate
-# state it would never get to paint.
+# change that a later one overwrites is dropped. A page that falls behind then gets the latest
+# state in one patch, instead of applying every intermediate state it would never get to paint.
+# (Play does not run ahead: it takes no half-step while one waits here; app.runtime.watch_page.)
 _pending = []
 _flush_scheduled = False
 _in_flight = False
@@ -151,6 +151,7 @@ def _emlab_apply_patch(patch):
         _emlab_flush()  # the answer to this change, before the page hears "idle"
 
 def _emlab_link_document():
+    app.runtime.watch_page(lambda: bool(_pending))  # changes waiting for the page
     doc = state.curdoc
     doc.on_change(_emlab_on_change)
     doc.unhold()

@@ -40,3 +40,14 @@ def test_busy_events_are_counted_while_an_indicator_exists(busy_patch):
         assert not state.busy and not indicator.value
     finally:
         state._indicators.remove(indicator)
+
+
+def test_the_page_is_behind_only_when_the_worker_says_so(monkeypatch):
+    """Under panel serve (no worker) never; in the static site, what the worker's check says."""
+    monkeypatch.setattr(runtime, "_changes_waiting", None)
+    assert not runtime.page_is_behind()
+    waiting = [True]
+    runtime.watch_page(lambda: waiting[0])
+    assert runtime.page_is_behind()
+    waiting[0] = False
+    assert not runtime.page_is_behind()

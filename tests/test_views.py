@@ -12,7 +12,7 @@ import panel as pn
 import pytest
 from bokeh.events import Tap
 
-from app import data, geometry
+from app import data, geometry, runtime
 from app.session import Session
 from app.views import Lab
 from app.views.controls import REG_COVAR_OPTIONS, is_disabled, nearest_reg_option
@@ -324,6 +324,22 @@ def test_play_ticks_half_steps_and_stops(lab):
     assert s.iteration == 1 and s.phase == "E"
     c.play_button.value = False
     assert not s.playing and c.play_button.label == "▶ Play"
+    c._stop_timer()
+
+
+def test_play_waits_while_the_page_is_behind(lab, monkeypatch):
+    """A tick while the last half-step still waits for the page (static site) takes none, so the
+    page shows every half-step; the next tick after the page caught up takes one."""
+    c, s = lab.controls, lab.session
+    waiting = [True]
+    monkeypatch.setattr(runtime, "_changes_waiting", lambda: waiting[0])
+    c.play_button.value = True
+    c._on_tick()
+    assert s.playing and (s.iteration, s.phase) == (0, "E")
+    waiting[0] = False
+    c._on_tick()
+    assert (s.iteration, s.phase) == (1, "M")
+    c.play_button.value = False
     c._stop_timer()
 
 

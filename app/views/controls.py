@@ -15,6 +15,7 @@ import param
 from bokeh.core.property.validation import without_property_validation
 from panel.reactive import ReactiveHTML
 
+from app import runtime
 from app.views.state import ViewState
 
 # reg_covar on a log scale with a "0" end stop: 0 is the setting that lets a component collapse.
@@ -341,6 +342,12 @@ class Controls(pn.viewable.Viewer):
             self._timer.period = self._period_ms()
 
     def _on_tick(self):
+        # One half-step ahead of the page at most: while the last one still waits for the page
+        # (the browser drawing a large data set), a tick passes. Every half-step is then shown,
+        # so E and M alternate on screen, and the page gets the CPU that further half-steps it
+        # would never paint took.
+        if runtime.page_is_behind():
+            return
         self.session.tick()
 
 

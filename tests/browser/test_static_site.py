@@ -219,11 +219,32 @@ def test_lab_upload_arrives_with_its_file_name(lab, tmp_path):
 
 def test_lab_keys_and_play_work_in_the_browser(lab):
     """Keyboard shortcuts reach the worker's Python, and Play (a periodic callback in the worker)
-    runs EM to convergence and stops."""
+    runs EM to convergence, showing every half-step, and stops."""
     page = lab
     check_keyboard_shortcuts(page)
+    # At the fastest speed, on a page made slow (each frame busy for 80 ms, as a large data set
+    # on a slow machine would), the trace's length in every animation frame until Play converges
+    # never grows by more than one: the worker waits for the page, so every half-step is shown.
+    speed = page.locator('[role=slider][aria-valuemin="0.5"][aria-valuemax="30.0"]').first
+    speed.focus()
+    speed.press("End")
+    growth = page.evaluate_handle("""() => {
+      const trace = Bokeh.documents[0].get_model_by_name('emlab-trace-curve');
+      const seen = [trace.data.step.length];
+      const sample = () => {
+        seen.push(trace.data.step.length);
+        const until = performance.now() + 80;
+        while (performance.now() < until) {}
+        requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+      return seen;
+    }""")
     page.get_by_role("button", name="▶ Play").click()
     page.locator('.emlab-status[data-state="converged"]').first.wait_for(timeout=120_000)
+    lengths = growth.json_value()
+    steps = [b - a for a, b in zip(lengths, lengths[1:])]
+    assert lengths[-1] - lengths[0] >= 6 and max(steps) == 1, lengths
     page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
     wait_rows(page, "emlab-trace-converged", 1)  # the star on the trace
 
