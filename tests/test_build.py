@@ -32,3 +32,22 @@ def test_own_wheel_ignores_a_stale_build_lib(tmp_path, monkeypatch):
         names = z.namelist()
     assert "app/em.py" in names
     assert "app/deleted_module.py" not in names
+
+
+def test_serve_is_quiet_when_a_browser_leaves_mid_download(capsys):
+    """A reload or closed tab breaks the pipe: no traceback for that; a real error still prints."""
+    server = build.SiteServer(("127.0.0.1", 0), build.SiteHandler, bind_and_activate=False)
+    try:
+        for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise error
+            except OSError:
+                server.handle_error(None, ("127.0.0.1", 1234))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1234))
+        assert "ValueError: a real bug" in capsys.readouterr().err
+    finally:
+        server.server_close()
