@@ -1,10 +1,9 @@
 """EM Lab's Panel entry point: `panel serve app/main.py` (and the Pyodide build's app script).
 
 Owns: the page set-up (Panel extensions, title, the viewport meta and static/page-tweaks.js under
-``panel serve``) and one
-Session + Lab per browser session, opened in the state the page's link asks for (``app.urlstate``:
-data set, settings, start, half-steps, parts to hide; ``?embed=1`` leaves out the title bar when a
-course page frames the lab).
+``panel serve``) and one Session + Lab per browser session, opened in the state the page's link
+asks for (``app.urlstate``: data set, settings, start, half-steps, parts to hide; ``?embed=1``
+leaves out the title bar when a course page frames the lab).
 """
 
 from pathlib import Path

@@ -326,9 +326,9 @@ def break_it_started(k, data_name):
 # Messages (non-fatal notes)
 # --------------------------------------------------------------------------------------------------
 def playing_fast(speed):
-    return (f"**Playing at {num(speed, 2)} half-steps per second.** Too fast to read along: watch "
-            "the colours, the ellipses and the trace. Pause (or slow Play to 2 per second or "
-            "less) and the narration of each half-step comes back.")
+    return (f"**Playing at up to {num(speed, 2)} half-steps per second.** Too fast to read "
+            "along: watch the colours, the ellipses and the trace. Pause (or slow Play to 2 per "
+            "second or less) and the narration of each half-step comes back.")
 
 
 def wrong_order(requested):

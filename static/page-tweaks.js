@@ -29,8 +29,8 @@
   // BokehJS 3.9 lets CSS override a plot's colours and line styles (`--bk-*` custom properties),
   // so it reads the element's computed style for every visual attribute it paints: every axis
   // label and tick, every glyph, every frame (about a tenth of the main thread while Playing).
-  // No stylesheet on these pages sets those properties (tests/test_build.py checks the built
-  // site), so the lookup always finds nothing: answer that without asking.
+  // No stylesheet on these pages sets those properties (the browser tests check both pages:
+  // tests/browser/labpage.py), so the lookup always finds nothing: answer that without asking.
   try {
     Bokeh.require("core/visuals/visual").VisualProperties.prototype._get_css_value = () => "";
   } catch (error) {
