@@ -307,11 +307,11 @@ def test_lab_export_png_loads_matplotlib_on_demand(lab):
     assert any("/matplotlib-" in url for url in requested)
 
 
-
 def test_lab_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
     """static/page-tweaks.js in the static site (build.py's finish_html)."""
     check_checkbox_words_toggle(lab)
     check_no_css_sets_plot_visuals(lab)
+
 
 def test_lab_embed_query_gives_the_compact_layout(lab_site, site_page, screenshot):
     """?embed=1 reaches the Python in the worker (Panel's location), which drops the title bar."""
