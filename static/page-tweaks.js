@@ -25,6 +25,45 @@
     console.warn("EM Lab: BokehJS changed; checkboxes have no accessible name", error);
   }
 
+  // ---- plots paint a patch once it is whole ----------------------------------------------------
+  // A patch from Python is one consistent state, but BokehJS applies it change by change, and a
+  // layout change late in a patch (a text that changed size) paints the plots at once
+  // (PlotView._after_layout), while a glyph whose data changed earlier in the same patch is only
+  // half updated (GlyphRendererView.update_data awaits: the new columns are in, the spatial index
+  // is still the old one). A source that lost rows (3 components -> 2) then paints a row that is
+  // gone: "Out of bounds: 0 <= 2 < 2", thrown out of apply_json_patch, which leaves the rest of
+  // the patch unapplied and the page corrupt. So no plot paints while a patch is applied; each
+  // one that was asked to paints in the next animation frame, when the updates have settled.
+  try {
+    const {Document} = Bokeh.require("document/document");
+    const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+    const applyPatch = Document.prototype.apply_json_patch;
+    const paint = PlotView.prototype.paint;
+    let applying = 0;
+    const missed = new Set();
+    Document.prototype.apply_json_patch = function (...args) {
+      applying += 1;
+      try {
+        return applyPatch.apply(this, args);
+      } finally {
+        applying -= 1;
+        if (applying === 0) {
+          for (const view of missed) view.request_paint();
+          missed.clear();
+        }
+      }
+    };
+    PlotView.prototype.paint = function () {
+      if (applying > 0) {
+        missed.add(this);
+        return;
+      }
+      return paint.call(this);
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; plots may paint a half-applied patch", error);
+  }
+
   // ---- no CSS lookups for plot colours ---------------------------------------------------------
   // BokehJS 3.9 lets CSS override a plot's colours and line styles (`--bk-*` custom properties),
   // so it reads the element's computed style for every visual attribute it paints: every axis

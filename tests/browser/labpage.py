@@ -180,3 +180,76 @@ def check_no_css_sets_plot_visuals(page):
     assert page.evaluate(
         "() => Bokeh.require('core/visuals/visual').VisualProperties.prototype._get_css_value('x')"
     ) == ""
+
+
+# Every ColumnDataSource's columns must have one length: a renderer of a source whose columns
+# disagree paints rows that do not exist.
+UNEVEN_SOURCES_JS = """() => {
+  const uneven = [];
+  for (const model of Bokeh.documents[0].all_models) {
+    if (model.type !== "ColumnDataSource") continue;
+    const columns = model.data instanceof Map ? [...model.data.values()] : Object.values(model.data);
+    const lengths = new Set(columns.map((column) => column.length));
+    if (lengths.size > 1) uneven.push(`${model.name}: ${[...lengths]}`);
+  }
+  return uneven;
+}"""
+
+
+def shipped_data_sets():
+    """(name, title, points, suggested K) of every shipped data set, from datasets/index.json."""
+    import json
+
+    from conftest import REPO
+
+    index = json.loads((REPO / "datasets" / "index.json").read_text(encoding="utf-8"))
+    return [(d["name"], d["title"], d["n_samples"], d["suggested_k"]) for d in index]
+
+
+def check_switching_data_sets(page):
+    """Pick every shipped data set in turn (some after a half-step, each with a new K): each
+    arrives whole (its name and size in the data note, its K handles, every source's columns of
+    one length), nothing is thrown, and E-step then M-step still work on it."""
+    picker = page.get_by_role("combobox", name="Data set")
+    for i, (name, title, n, k) in enumerate(shipped_data_sets()):
+        if i % 2:  # half of the switches happen mid-iteration
+            page.get_by_role("button", name="E-step").click()
+            page.locator('.emlab-status[data-phase="M"]').first.wait_for(timeout=20_000)
+        picker.select_option(label=title)
+        page.get_by_text(f"{n:,} points", exact=False).first.wait_for(timeout=20_000)
+        wait_status(page, iteration=0, phase="E")
+        page.wait_for_function("(k) => Bokeh.documents[0].get_model_by_name('emlab-means')"
+                               ".data.x.length === k", arg=k, timeout=20_000)
+        assert page.evaluate(UNEVEN_SOURCES_JS) == [], name
+        assert title.split(" (")[0] in deep_text(page), name
+        page.get_by_role("button", name="E-step").click()
+        wait_status(page, iteration=1, phase="M")
+        page.get_by_role("button", name="M-step").click()
+        wait_status(page, iteration=1, phase="E")
+        assert page.evaluate(UNEVEN_SOURCES_JS) == [], name
+        assert_no_nan(page)
+    assert not page.guard.page_errors and not page.guard.console_errors
+
+
+def check_lowering_k(page):
+    """K lowered by keyboard on its slider, one stop at a time from 5 down to 1, sometimes after a
+    half-step: each K arrives whole and the lab still steps."""
+    handle = page.locator('[role=slider][aria-valuemax="15.0"]').first  # Components K: 1..15
+    handle.focus()
+    for _ in range(5 - round(float(handle.get_attribute("aria-valuenow")))):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-means')"
+                           ".data.x.length === 5", timeout=20_000)
+    for k in (4, 3, 2, 1):
+        if k % 2:
+            page.get_by_role("button", name="E-step").click()
+            page.locator('.emlab-status[data-phase="M"]').first.wait_for(timeout=20_000)
+            handle.focus()
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function("(k) => Bokeh.documents[0].get_model_by_name('emlab-means')"
+                               ".data.x.length === k", arg=k, timeout=20_000)
+        wait_status(page, iteration=0, phase="E")
+        assert page.evaluate(UNEVEN_SOURCES_JS) == [], f"K={k}"
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    assert not page.guard.page_errors and not page.guard.console_errors

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from conftest import deep_text
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
-                     check_keyboard_shortcuts, check_no_css_sets_plot_visuals, check_phone_layout,
-                     open_lab, plot_pixels, source, status, wait_rows, wait_status)
+                     check_keyboard_shortcuts, check_lowering_k, check_no_css_sets_plot_visuals,
+                     check_phone_layout, check_switching_data_sets, open_lab, plot_pixels, source,
+                     status, wait_rows, wait_status)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -289,3 +290,10 @@ def test_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
     """static/page-tweaks.js under panel serve (app/main.py's page template)."""
     check_checkbox_words_toggle(lab)
     check_no_css_sets_plot_visuals(lab)
+
+
+def test_switching_data_set_and_lowering_k_keep_the_page_whole(lab):
+    """Every shipped data set and every smaller K arrives whole under panel serve too (the static
+    site's corrupt page came from plots painting a half-applied patch; see page-tweaks.js)."""
+    check_switching_data_sets(lab)
+    check_lowering_k(lab)

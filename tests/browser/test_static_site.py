@@ -21,8 +21,9 @@ import pytest
 
 from conftest import REPO, deep_text, free_port, serve
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
-                     check_keyboard_shortcuts, check_no_css_sets_plot_visuals, check_phone_layout,
-                     source, status, wait_rows, wait_status)
+                     check_keyboard_shortcuts, check_lowering_k, check_no_css_sets_plot_visuals,
+                     check_phone_layout, check_switching_data_sets, source, status, wait_rows,
+                     wait_status)
 
 pytestmark = pytest.mark.browser
 
@@ -409,3 +410,11 @@ def test_embed_example_page_renders_both_iframes(lab_site, site_page, screenshot
     second.locator('.emlab-status[data-phase="M"]').first.wait_for(timeout=30_000)
     assert second.get_by_role("button", name="Share link").count() == 0
     screenshot(page, "embed-example")
+
+
+def test_lab_switching_data_set_and_lowering_k_keep_the_page_whole(lab):
+    """Guards the corrupt page after picking another data set or a smaller K: a layout change late
+    in a patch painted the plots while the ellipses' new, shorter data was half applied ("Out of
+    bounds: 0 <= 2 < 2"), which aborted the rest of the patch (old data note, E/M disabled)."""
+    check_switching_data_sets(lab)
+    check_lowering_k(lab)
