@@ -303,6 +303,22 @@ def test_keyboard_shortcuts(lab):
     assert len(s.history) == 1
 
 
+@pytest.mark.parametrize("typed, seed", [(None, 7), (-5, 0), (2**70, 2**31 - 1), (1.5e21, 2**31 - 1),
+                                         ("abc", 7), (float("nan"), 7), (12, 12)],
+                         ids=["empty", "negative", "2**70", "huge-float", "text", "nan", "twelve"])
+def test_seed_box_takes_any_entry_without_an_error(lab, caplog, typed, seed):
+    """Guards issue 11 #6: what the page sends from the Seed box (cleared, negative, huge, not a
+    number) never raises (it was logged as a ValueError under panel serve): an empty or unreadable
+    box keeps the current seed and shows it again; a number out of range takes the nearest seed."""
+    c, s = lab.controls, lab.session
+    c.seed.value = 7
+    assert s.seed == 7
+    caplog.clear()
+    c.seed._process_events({"value": typed})  # as a change from the browser arrives
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert s.seed == seed and c.seed.value == seed
+
+
 def test_reg_covar_slider_has_zero_and_log_stops(lab):
     """The slider goes from 0 through 1e-10 .. 1e-1; "Break it" moves it to 0."""
     c, s = lab.controls, lab.session

@@ -70,6 +70,37 @@ class KeyboardShortcuts(ReactiveHTML):
     }
 
 
+SEED_HELP = ("Random seed of the start: the same seed gives the same start. A whole number from 0 "
+             "to 2,147,483,647 (beyond either end: that end); an empty box keeps the current seed.")
+
+
+def seed_or_none(value, low: int, high: int) -> int | None:
+    """The seed the box's ``value`` asks for, clamped to [low, high]; None when it names none
+    (empty, not a number, NaN)."""
+    try:
+        number = float(value)  # bool, int, float or numeric text; 2**70 becomes 1.18e21
+    except (TypeError, ValueError):
+        return None
+    if number != number:  # NaN
+        return None
+    if number <= low:
+        return low
+    if number >= high:
+        return high
+    return int(round(number))
+
+
+class SeedInput(pn.widgets.IntInput):
+    """The Seed box. Whatever the page sends (an empty box, a negative or huge number, text)
+    arrives as a seed within ``start``..``end`` or as None, never as a value that fails
+    validation (IntInput takes only ints; the session's seed takes no None)."""
+
+    def _process_property_change(self, msg):
+        if "value" in msg:
+            msg = dict(msg, value=seed_or_none(msg["value"], self.start, self.end))
+        return super()._process_property_change(msg)
+
+
 class DisabledHolder(pn.Column):
     """A one-widget column whose ``disabled`` reaches the widget inside without a page re-layout.
 
@@ -178,8 +209,10 @@ class Controls(pn.viewable.Viewer):
             sizing_mode="stretch_width")
         self.init = pn.widgets.Select.from_param(s.param.init, label="Init",
                                                  sizing_mode="stretch_width")
-        self.seed = pn.widgets.IntInput.from_param(s.param.seed, label="Seed",
-                                                   sizing_mode="stretch_width")
+        low, high = s.param.seed.bounds
+        self.seed = SeedInput(label="Seed", value=s.seed, start=low, end=high,
+                              description=SEED_HELP, sizing_mode="stretch_width")
+        self.seed.param.watch(self._on_seed, "value")
         self.mode = pn.widgets.RadioButtonGroup(
             label="Mode", options={"EM (soft)": "em", "k-means (hard)": "kmeans"}, value=s.mode,
             color="light", sizing_mode="stretch_width")
@@ -258,6 +291,8 @@ class Controls(pn.viewable.Viewer):
         self.play_button.label = "⏸ Pause" if s.playing else "▶ Play"
         if self.mode.value != s.mode:
             self.mode.value = s.mode
+        if self.seed.value != s.seed:
+            self.seed.value = s.seed
         reg = nearest_reg_option(s.reg_covar)
         if self.reg_slider.value != reg:
             self.reg_slider.value = reg
@@ -305,6 +340,12 @@ class Controls(pn.viewable.Viewer):
                 self.play_button.value = False
         elif not event.new and s.playing:
             s.pause()
+
+    def _on_seed(self, event):
+        if event.new is None:  # an empty (or unreadable) box keeps the seed: show it again
+            self.seed.value = self.session.seed
+        elif event.new != self.session.seed:
+            self.session.seed = event.new
 
     def _on_reg_slider(self, event):
         # The slider only has stops; keep the session's exact value when it maps to the same stop.
