@@ -91,6 +91,10 @@ _SAVE_AS_CSV = (
 )
 
 
+EMPTY_FILE = ("The file is empty (no lines other than blank ones or # comments). Load a CSV file "
+              "with two numeric columns and one point per line, such as '1.5,2.0'.")
+
+
 class DataError(ValueError):
     """Data that EM Lab cannot use; the message says what was wrong and what to do."""
 
@@ -607,10 +611,7 @@ class _Table:
         lines = text.splitlines() if head is None else _head_lines(text, head)
         rows = _data_rows(lines, "#" in text)
         if not rows.size:
-            raise DataError(
-                "The file is empty (no lines other than blank ones or # comments). Load a CSV "
-                "file with two numeric columns and one point per line, such as '1.5,2.0'."
-            )
+            raise DataError(EMPTY_FILE)
         delimiter = _sniff([lines[i] for i in rows[: _PROBE_ROWS + 1]])
         table = cls(lines, rows, delimiter, [], [], [], [])
         probe = table.split(rows[: _PROBE_ROWS + 1])

@@ -633,6 +633,30 @@ def test_bad_file_leaves_the_session_unchanged(lab, content):
     assert _snapshot(s) == before
 
 
+def test_empty_or_blank_file_gets_the_red_note_and_keeps_the_data(lab):
+    """Guards issue 11 #4: an empty file (0 bytes, which the page refuses: Panel would read its
+    content as no file and say nothing) and a file of only blank lines replace the last green
+    "Loaded" note with a red one that says the file is empty; the data stay."""
+    import base64
+
+    s, d = lab.session, lab.data
+    _upload(d, "good.csv", b"a,b\n0,0\n1,1\n2,0\n10,10\n11,11\n12,10\n")
+    assert d.upload_status.alert_type == "success"
+    before = _snapshot(s)
+    d.upload_guard.refused = ["empty.csv", 0, 1]  # what UploadGuard sends for a 0-byte pick
+    assert d.upload_status.alert_type == "danger"
+    assert "empty.csv was not loaded. The file is empty" in _shown(d.upload_status)
+    assert "Nothing changed: the lab still shows good.csv." in _shown(d.upload_status)
+    assert _snapshot(s) == before
+    d.upload_status.alert_type = "success"
+    # a blank file's bytes arrive as FileInput sends them: base64 text
+    d.upload._process_events({"filename": "blank.csv", "mime_type": "text/csv",
+                              "value": base64.b64encode(b"  \n\t\n\r\n").decode()})
+    assert d.upload_status.alert_type == "danger"
+    assert "blank.csv was not loaded. The file is empty" in _shown(d.upload_status)
+    assert _snapshot(s) == before
+
+
 def test_upload_messages_are_plain_text(lab):
     """HTML and Markdown in a file name or column name are shown as text, never rendered."""
     d = lab.data

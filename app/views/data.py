@@ -12,8 +12,10 @@ cells quoted in messages) reaches the page as plain text: Markdown and HTML in i
 
 A file over ``data.MAX_BYTES`` (the parser's own cap) is refused in the browser, before its bytes
 are read (UploadGuard): under ``panel serve`` the whole file travels in one WebSocket message, and
-one larger than the server's limit drops the connection without a word. The page tells Python only
-the file's name and size, and the refusal is reported like any other.
+one larger than the server's limit drops the connection without a word. So is an empty file (0
+bytes): Panel's FileInput turns its empty content into None, the same as a cleared input, and
+would never report it. The page tells Python only the file's name and size, and the refusal is
+reported like any other.
 Imports panel, param, app.data and app.runtime; computes nothing itself.
 """
 
@@ -45,12 +47,13 @@ def plain(text) -> str:
 
 
 class UploadGuard(ReactiveHTML):
-    """An invisible element that refuses, in the browser, a picked file larger than ``limit``.
+    """An invisible element that refuses, in the browser, a picked file larger than ``limit`` or
+    empty (0 bytes: FileInput would send its content as "", which Panel reads as no file).
 
     BokehJS's file input reads the picked file on its ``change`` event and sends all of it to
     Python; Panel 1.9.4's FileInput has no size limit (only its FileDropper has one). A file input
     fires ``input`` (which crosses shadow roots) just before ``change`` (which does not), so a
-    capturing listener on the document sees the pick first: for a file over the limit it stops the
+    capturing listener on the document sees the pick first: for such a file it stops the
     ``change`` before BokehJS's own listener, clears the input and sends only the file's name and
     size (``refused``). It acts on the file input inside an element of class ``target`` only.
     """
@@ -72,7 +75,8 @@ class UploadGuard(ReactiveHTML):
             if (!input || input.tagName !== "INPUT" || input.type !== "file") return;
             if (!path.some((node) => node.classList && node.classList.contains(data.target[0])))
               return;
-            const big = Array.from(input.files || []).find((file) => file.size > data.limit);
+            const big = Array.from(input.files || []).find(
+              (file) => file.size > data.limit || file.size === 0);
             if (big === undefined) return;
             // At the input itself, capturing listeners run before BokehJS's: it never reads
             // the file.
@@ -139,7 +143,7 @@ class DataPanel(pn.viewable.Viewer):
         self._syncing = False
 
         self.upload.param.watch(self._on_upload, "value")
-        self.upload_guard.param.watch(self._on_too_large, "refused")
+        self.upload_guard.param.watch(self._on_refused, "refused")
         self.x_picker.param.watch(self._on_column, "value")
         self.y_picker.param.watch(self._on_column, "value")
         self.drop_invalid.param.watch(self._on_option, "value")
@@ -209,11 +213,15 @@ class DataPanel(pn.viewable.Viewer):
         self._show_columns(listed)
         self._load()
 
-    def _on_too_large(self, event):
-        """The page refused a file over the limit: say so; the kept file and its options stay."""
+    def _on_refused(self, event):
+        """The page refused an empty file or one over the limit: say so; the kept file and its
+        options stay."""
         if not event.new:
             return
         name, size = event.new[0], int(event.new[1])
+        if size == 0:
+            self._refuse(name or "The file", data.EMPTY_FILE)
+            return
         limit = self.upload_guard.limit
         size_text, limit_text = _megabytes(size), _megabytes(limit)
         if round(size / 2**20, 1) <= limit / 2**20:  # "64.0 MB" would not look over "64 MB"

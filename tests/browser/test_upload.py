@@ -104,3 +104,34 @@ def test_file_over_the_limit_is_refused_in_the_page(guarded_page, panel_server, 
     page.get_by_text("Loaded small.csv").first.wait_for(timeout=10_000)
     wait_status(page, iteration=0, phase="E")
     assert "was not loaded" not in deep_text(page)
+
+
+def test_empty_or_blank_file_gets_the_red_note(guarded_page, panel_server, tmp_path, screenshot):
+    """Guards issue 11 #4: an empty file (0 bytes) said nothing and left the last green "Loaded"
+    note; it and a file of blank lines now get the red note, the lab keeps its data, and the
+    empty file picked again (after another) is reported again."""
+    page = open_lab(guarded_page, panel_server)
+    wait_status(page, iteration=0, phase="E")
+    page.locator(".bk-tab", has_text="Data").click()
+    file_input = page.locator("input[type=file]")
+    good = tmp_path / "good.csv"
+    good.write_text("a,b\n0,0\n1,1\n2,0\n10,10\n11,11\n12,10\n")
+    file_input.set_input_files(good)
+    _wait_points(page, "x", [0, 1, 2, 10, 11, 12])
+    page.get_by_text("Loaded good.csv").first.wait_for(timeout=10_000)
+    before = (status(page), source(page, "emlab-points"))
+
+    note = page.locator(".emlab-upload-status")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.csv"
+    blank.write_text("  \n\t\n\n")
+    for path in (empty, blank, empty):
+        file_input.set_input_files(path)
+        page.get_by_text(f"{path.name} was not loaded").first.wait_for(timeout=20_000)
+        text = deep_text(page)
+        assert "The file is empty" in text and "Loaded good.csv" not in text
+        assert "Nothing changed: the lab still shows good.csv." in text
+        assert "alert-danger" in note.first.get_attribute("class")
+        assert (status(page), source(page, "emlab-points")) == before
+        screenshot(page, f"upload-{path.stem}")
