@@ -1,5 +1,5 @@
-"""The whole lab in one layout: controls on the left, the plot in the middle, the trace, narration
-and explorers on the right.
+"""The whole lab in one layout: controls on the left, the plot in the middle, the trace and
+narration on its right (or under it, in a narrower window), the explorers' tabs under the plot.
 
 Owns: composition only (which view goes where, the page's CSS). It creates one ViewState and one of
 each view for a session; it adds no behaviour of its own. Works as a full page and embedded
@@ -56,22 +56,24 @@ class Lab(pn.viewable.Viewer):
         card = dict(sizing_mode="stretch_width", css_classes=["emlab-card"],
                     stylesheets=[_CARD_CSS], margin=(0, 0, 12, 0))
         shown = lambda part: part not in self.hidden  # noqa: E731
+        column = dict(sizing_mode="stretch_width", margin=0)
+        # The plot's stretch_both makes every layout around it stretch_both too (Panel infers it
+        # from the children; said explicitly, it does not warn). The heights that implies
+        # (`height: 100%` of the window) are undone in _GRID_CSS and _PAGE_CSS.
+        stretch = dict(sizing_mode="stretch_both", margin=0)
         left = pn.Column(
             *([pn.Column(self.share, **card)] if shown("share") else []),
             *([pn.Column(self.data.picker_view(), **card)] if shown("data") else []),
             pn.Column(self.controls, **card),
-            width=310, margin=(0, 12, 0, 0), css_classes=["emlab-left"],
+            css_classes=["emlab-left"], **column,
         )
         center = pn.Column(
             self.notes,
             self.narration.banner,
-            # The plot takes the window's height (less the title bar): on a projector it is the
-            # largest thing on the screen, whatever the resolution.
-            pn.Column(self.plot, sizing_mode="stretch_both",
-                      css_classes=["emlab-card", "emlab-plot-card"], stylesheets=[_CARD_CSS],
-                      styles={"height": f"calc(100vh - {40 if self.embedded else 100}px)"}),
-            sizing_mode="stretch_both", min_width=440, styles={"flex": "1 1 440px"},
-            css_classes=["emlab-center"], stylesheets=[_NARROW_PLOT_CSS],
+            # stretch_both: the plot fills its card, whose height comes from _plot_css.
+            pn.Column(self.plot, sizing_mode="stretch_both", margin=(0, 0, 12, 0),
+                      css_classes=["emlab-card", "emlab-plot-card"], stylesheets=[_CARD_CSS]),
+            css_classes=["emlab-center"], stylesheets=[_plot_css(self.embedded)], **stretch,
         )
         tabs = [(title, view) for part, title, view in (
             ("inspect", "Inspect", self.inspector),
@@ -88,19 +90,18 @@ class Lab(pn.viewable.Viewer):
             # The status line (iteration, next half-step, log-likelihood) is always on screen.
             pn.Column(self.loglik if shown("loglik") else self.loglik.status, **card),
             talk,
-            # dynamic: only the open tab is rendered; the others when opened (the static site's
-            # start builds, serialises and draws a quarter fewer models).
-            *([pn.Column(pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True), **card)]
-              if tabs else []),
-            width=420, margin=(0, 0, 0, 12), css_classes=["emlab-right"],
+            css_classes=["emlab-right"], **column,
         )
-        # stretch_both all the way up: the plot's card takes its height from CSS (above) and Panel
-        # would otherwise widen every parent's sizing mode itself, with a warning.
-        # A flex box that wraps: in a narrow frame (an embedded lab) the trace and narration move
-        # below the plot instead of forcing a horizontal scroll bar.
-        # On a phone the three columns stack, the plot first (see _NARROW_CSS).
-        body = pn.FlexBox(left, center, right, flex_wrap="wrap", align_items="flex-start",
-                          sizing_mode="stretch_both", margin=(12, 12), stylesheets=[_NARROW_CSS])
+        # dynamic: only the open tab is rendered; the others when opened (the static site's
+        # start builds, serialises and draws a quarter fewer models).
+        explorers = ([pn.Column(pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True),
+                                **{**card, "css_classes": ["emlab-card", "emlab-tabs"]})]
+                     if tabs else [])
+        # A CSS grid (_GRID_CSS) places the parts by the window's width. Every part is as tall as
+        # its content and the page scrolls: nothing is given the window's height, so nothing
+        # overflows into a neighbour.
+        body = pn.Column(left, center, right, *explorers, sizing_mode="stretch_both",
+                         margin=(12, 12), css_classes=["emlab-body"], stylesheets=[_GRID_CSS])
         if self.embedded:
             return pn.Column(body, sizing_mode="stretch_both", stylesheets=[_PAGE_CSS])
         header = pn.pane.HTML(
@@ -119,22 +120,56 @@ _CARD_CSS = """
 :host(.emlab-card) { background: white; border: 1px solid #e2e2ea; border-radius: 10px;
                      box-shadow: 0 1px 3px rgba(20, 20, 50, .06); padding: 8px 4px; }
 """
-# A phone (or any window narrower than the side columns plus a usable plot): every column takes the
-# full width, the plot comes first and is about as tall as it is wide. !important overrides the
-# widths Bokeh's layout writes into each column's style attribute.
-_NARROW = "@media (max-width: 760px)"
-_NARROW_CSS = _NARROW + """ {
-  .emlab-left, .emlab-center, .emlab-right {
-    width: 100% !important; min-width: 0 !important; max-width: 100% !important;
-    height: auto !important; max-height: none !important; flex: 1 1 100% !important;
-    margin: 0 0 12px 0 !important; }
-  .emlab-center { order: -1; }
+# Three layouts, by the window's width (a framed lab's width is its frame's):
+#   wide (1240 px and up; 310 + 440 + 420 px and the gaps): controls | plot | status, trace,
+#     narration; the tabs under the plot.
+#   medium (761 to 1239 px, an 800 px course-page frame among them): controls | plot, with the
+#     status, trace, narration and tabs under the plot.
+#   phone (760 px and less): one column, the plot first.
+# Panel gives each layout `max-height: 100%` and `height: 100%` for stretch_both; the grid's rows
+# are as tall as their content instead (the cause of issue 11: with the page's height imposed,
+# the control column overflowed into the row the flex box wrapped below it).
+_WIDE, _PHONE = "@media (min-width: 1240px)", "@media (max-width: 760px)"
+_GRID_CSS = """
+:host(.emlab-body) { display: grid; gap: 0 12px; height: auto; max-height: none; flex: none;
+        grid-template-columns: 310px minmax(0, 1fr);
+        grid-template-rows: auto auto 1fr;
+        grid-template-areas: "left center" "left right" "left tabs"; }
+.emlab-left { grid-area: left; } .emlab-center { grid-area: center; }
+.emlab-right { grid-area: right; } .emlab-tabs { grid-area: tabs; }
+.emlab-left, .emlab-center, .emlab-right, .emlab-tabs {
+  width: auto; min-width: 0; height: auto; max-height: none; align-self: start; }
+.scroll-button { display: none; }
+""" + _WIDE + """ {
+  :host(.emlab-body) { grid-template-columns: 310px minmax(440px, 1fr) 420px;
+          grid-template-rows: auto 1fr;
+          grid-template-areas: "left center right" "left tabs right"; }
+}
+""" + _PHONE + """ {
+  :host(.emlab-body) { grid-template-columns: minmax(0, 1fr); grid-template-rows: none;
+          grid-template-areas: "center" "left" "right" "tabs"; }
 }
 """
-_NARROW_PLOT_CSS = _NARROW + """ {
-  .emlab-plot-card { height: max(480px, 95vw) !important; }
-}
+
+
+def _plot_css(embedded: bool) -> str:
+    """The plot card's height: as wide as it is tall at most, and short enough to leave on the
+    first screen what a teacher reaches for next (the status line under the plot in the medium
+    layout, the tab headers in the wide one). On a phone it is about as tall as the screen is
+    wide."""
+    top = 12 if embedded else 73  # the title bar (61 px) and the body's margin
+    return f"""
+.emlab-plot-card {{ flex: none; height: auto; aspect-ratio: 1 / 1; min-height: 300px;
+                   max-height: calc(100vh - {top}px - 160px); }}
+{_WIDE} {{
+  .emlab-plot-card {{ max-height: calc(100vh - {top}px - 140px); }}
+}}
+{_PHONE} {{
+  .emlab-plot-card {{ aspect-ratio: auto; height: max(480px, 95vw); max-height: none; }}
+}}
 """
+
+
 _HEADER_CSS = """
 .emlab-title { display: flex; align-items: baseline; gap: 18px; padding: 12px 22px;
                background: linear-gradient(90deg, #12324f, #1d4f7a); color: white; }
@@ -142,5 +177,5 @@ _HEADER_CSS = """
 .emlab-title .sub { font-size: 16px; opacity: .85; }
 """
 _PAGE_CSS = """
-:host { background: #f3f4f8; }
+:host { background: #f3f4f8; height: auto; min-height: 100vh; }
 """

@@ -40,7 +40,7 @@ from app.views.state import ViewState
 from app.views.updates import assign_if_changed
 
 HANDLE_SIZE = 22
-MIN_PLOT_HEIGHT = 480  # the plot grows to the height its container gives it (see app.views.lab)
+MIN_PLOT_HEIGHT = 300  # the plot grows to the height its container gives it (see app.views.lab)
 COLLAPSE_RED = "#d00000"
 LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
 
