@@ -603,7 +603,11 @@ def convert(app: Path, out: Path, worker_config: dict) -> tuple[str, str]:
 
     class Handler:
         def render(self, context):
-            return handler_template.render(stages=json.dumps(STAGES))
+            index = json.loads((ROOT / "datasets" / "index.json").read_text(encoding="utf-8"))
+            titles = {entry["name"]: entry["title"] for entry in index}
+            # (Inside a <script>: no "</" may appear in the JSON.)
+            return handler_template.render(stages=json.dumps(STAGES),
+                                           datasets=json.dumps(titles).replace("</", "<\\/"))
 
     pn_convert.WEB_WORKER_TEMPLATE = Worker()
     pn_convert.WORKER_HANDLER_TEMPLATE = Handler()

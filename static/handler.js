@@ -1,10 +1,11 @@
 // EM Lab's page script: starts the Pyodide worker, shows its progress over the prerendered page,
 // swaps the prerendered copy for the live one and syncs Bokeh document changes both ways.
-// A Jinja template rendered by build.py (variable: stages). Adapted from Panel's stock
+// A Jinja template rendered by build.py (variables: stages, datasets). Adapted from Panel's stock
 // panel/_templates/pyodide_handler.js; what differs is said where it differs.
 
 (function () {
   const STAGES = {{ stages }};
+  const DATASETS = {{ datasets }};  // shipped data set name -> title
   // The worker was started by the first script in <head> (static/start-worker.js), so Pyodide
   // loads while the page loads BokehJS and draws the prerendered copy; its messages so far wait
   // in window.emlabEarly. (The worker reads the page's query string from its own URL.)
@@ -46,13 +47,168 @@
     }
   }, {once: true});
 
+  // ---- the prerendered copy: what the link asks for, or a neutral skeleton -------------------
+  // The copy is the lab as it opens without a query (Blobs, K = 3). A link that sets the lab's
+  // state (a data set, K, means, half-steps, ...) would show another lab for seconds and then
+  // jump, so then the copy keeps its layout but shows none of its state: blank cards, and the
+  // plot says what is being opened. `embed=1` drops the title bar at once, as the live lab does.
+  const query = new URLSearchParams(window.location.search);
+  const STATE_KEYS = ["data", "k", "cov", "reg", "init", "seed", "mode", "tol", "means", "steps"];
+  const skeleton = STATE_KEYS.some((key) => query.has(key));
+  const embedded = query.get("embed") === "1";
+
+  function deepElements(root = document) {
+    return [...root.querySelectorAll("*")].flatMap(
+      (el) => (el.shadowRoot ? [el, ...deepElements(el.shadowRoot)] : [el]));
+  }
+
+  function shapeCopy() {
+    // Runs until the copy has been drawn (BokehJS builds it asynchronously).
+    const elements = deepElements();
+    const cards = elements.filter((el) => el.classList.contains("emlab-card"));
+    if (!cards.length) return false;
+    if (embedded) {
+      for (const el of elements.filter((el) => el.querySelector && el.shadowRoot &&
+                                        el.shadowRoot.querySelector(".emlab-title"))) {
+        el.style.display = "none";
+      }
+    }
+    if (skeleton) {
+      // (opacity, not visibility: Bokeh's own styles make some elements visible again)
+      // Each card keeps its frame; what it holds is blanked.
+      for (const card of cards) {
+        for (const child of card.shadowRoot ? card.shadowRoot.children : []) {
+          if (child.tagName === "STYLE" || child.tagName === "LINK") continue;
+          child.style.opacity = "0";
+          child.style.pointerEvents = "none";
+        }
+      }
+      const plot = cards.find((el) => el.classList.contains("emlab-plot-card"));
+      if (plot) {
+        const note = document.createElement("div");
+        note.className = "emlab-opening";
+        note.style.cssText = "position:absolute;inset:0;display:flex;align-items:center;" +
+          "justify-content:center;font:600 20px system-ui,sans-serif;color:#57606a;";
+        const name = query.get("data");
+        const title = Object.prototype.hasOwnProperty.call(DATASETS, name) ? DATASETS[name] : null;
+        note.textContent = title ? `Opening ${title}…` : "Opening the lab…";
+        (plot.shadowRoot || plot).appendChild(note);
+      }
+    }
+    return true;
+  }
+  if (skeleton || embedded) {
+    document.body && document.body.classList.add(skeleton ? "emlab-skeleton" : "emlab-embedded");
+    let tries = 0;  // the copy is drawn within a second or two; stop looking after 30 s
+    const tryShape = () => {
+      if (!window.emlab.live && !shapeCopy() && ++tries < 1500) setTimeout(tryShape, 20);
+    };
+    document.addEventListener("DOMContentLoaded", () => setTimeout(tryShape, 0), {once: true});
+  }
+
+  // ---- clicks and keys before Python is live are kept, then run in order ----------------------
+  // The copy looks like the lab, so people click it. A click on one of its buttons or tabs, or a
+  // shortcut key, is kept (the progress card lists what waits) and run on the live lab, in order,
+  // each after Python has answered the one before. Any other control (a slider, a menu, the plot)
+  // does nothing yet, and the card says so.
+  const waiting = [];  // {kind: "button" | "tab" | "key", text}
+  const SHORTCUTS = new Set(["e", "E", "m", "M", " ", "ArrowLeft", "p", "P", "r", "R"]);
+
+  function actionOf(event) {
+    for (const el of event.composedPath()) {
+      if (!(el instanceof Element)) continue;
+      if (el.tagName === "BUTTON") return {kind: "button", text: el.textContent.trim()};
+      if (el.classList.contains("bk-tab")) return {kind: "tab", text: el.textContent.trim()};
+    }
+    return null;
+  }
+
+  function insideCopy(event) {
+    return event.composedPath().some((el) => el instanceof Element && el.hasAttribute &&
+                                              el.hasAttribute("data-root-id"));
+  }
+
+  function holdUntilLive(event) {
+    if (window.emlab.live || overlay.contains(event.target)) return;
+    if (event.type === "keydown") {
+      const field = event.composedPath().find((el) => el instanceof Element &&
+        (/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) || el.getAttribute("role") === "slider"));
+      if (event.key === "Tab" || event.ctrlKey || event.metaKey || event.altKey) return;
+      const focused = actionOf(event);
+      if (focused && (event.key === "Enter" || event.key === " ")) {
+        event.preventDefault();
+        event.stopPropagation();
+        keep(focused);
+      } else if (!field && SHORTCUTS.has(event.key)) {
+        event.preventDefault();
+        event.stopPropagation();
+        keep({kind: "key", text: event.key});
+      } else if (field) {
+        event.preventDefault();
+        event.stopPropagation();
+        say("The controls wake up in a moment: Python is still starting.");
+      }
+      return;
+    }
+    if (!insideCopy(event)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (event.type !== "click") return;
+    const action = actionOf(event);
+    if (action && !skeleton) keep(action);
+    else say("The controls wake up in a moment: Python is still starting.");
+  }
+  const HELD = ["click", "pointerdown", "mousedown", "touchstart", "keydown", "input", "change",
+                "wheel", "dblclick"];
+  for (const type of HELD) {
+    window.addEventListener(type, holdUntilLive, {capture: true, passive: false});
+  }
+
+  function keep(action) {
+    waiting.push(action);
+    const names = waiting.map((a) => (a.kind === "key" ? `key ${a.text === " " ? "space" : a.text}`
+                                                       : a.text));
+    say(`Will run when the lab is live: ${names.join(", ")}`);
+  }
+
+  function say(text) {
+    hint.textContent = text;
+    hint.classList.add("emlab-loader-flash");
+    setTimeout(() => hint.classList.remove("emlab-loader-flash"), 600);
+  }
+
+  let answered = null;  // resolves when the worker says it handled the last change
+  async function runWaiting() {
+    for (const type of HELD) {
+      window.removeEventListener(type, holdUntilLive, {capture: true, passive: false});
+    }
+    while (waiting.length) {
+      const action = waiting.shift();
+      if (action.kind === "key") {
+        document.dispatchEvent(new KeyboardEvent("keydown", {key: action.text, bubbles: true}));
+      } else {
+        const selector = action.kind === "tab" ? ".bk-tab" : "button";
+        const target = deepElements().find(
+          (el) => el.matches(selector) && el.textContent.trim() === action.text);
+        if (target) target.click();
+      }
+      // A change that reached Python is answered ("idle") before the next one goes.
+      await new Promise((resolve) => queueMicrotask(resolve));
+      if (pyodideWorker.busy || pyodideWorker.queue.length) {
+        await new Promise((resolve) => { answered = resolve; });
+      }
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
+  }
+
   // ---- progress overlay: one row per stage, filled as the worker reports -------------------
   const overlay = document.createElement("div");
   overlay.className = "emlab-loader";
   overlay.setAttribute("role", "status");
   overlay.setAttribute("aria-live", "polite");
   overlay.innerHTML = '<div class="emlab-loader-card"><div class="emlab-loader-title"></div>' +
-    '<ol class="emlab-loader-stages"></ol><div class="emlab-loader-detail"></div></div>';
+    '<ol class="emlab-loader-stages"></ol><div class="emlab-loader-detail"></div>' +
+    '<div class="emlab-loader-hint"></div></div>';
   overlay.querySelector(".emlab-loader-title").textContent = "Starting Python in your browser";
   const list = overlay.querySelector(".emlab-loader-stages");
   const rows = {};
@@ -64,6 +220,9 @@
     rows[stage.id] = row;
   }
   const detail = overlay.querySelector(".emlab-loader-detail");
+  const hint = overlay.querySelector(".emlab-loader-hint");
+  hint.textContent = skeleton ? "Opening what the link asks for."
+    : "The controls wake up in a moment; buttons clicked now run then.";
   document.addEventListener("DOMContentLoaded", () => document.body.appendChild(overlay));
   if (document.body) document.body.appendChild(overlay);
 
@@ -123,6 +282,10 @@
       window.emlab.pythonMs.push(msg.python_ms);
       pyodideWorker.busy = false;
       sendQueued();
+      if (answered && !pyodideWorker.busy) {
+        answered();
+        answered = null;
+      }
     } else if (msg.type === "progress") {
       showStage(msg.stage, msg.detail);
     } else if (msg.type === "error") {
@@ -167,7 +330,9 @@
       window.emlab.live = true;
       document.body.classList.remove("emlab-loading");
       document.body.dataset.pyodide = "live";
+      document.body.classList.remove("emlab-skeleton", "emlab-embedded");
       overlay.remove();
+      runWaiting();
     } else if (msg.type === "patch") {
       try {
         patching += 1;

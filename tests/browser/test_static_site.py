@@ -418,3 +418,72 @@ def test_lab_switching_data_set_and_lowering_k_keep_the_page_whole(lab):
     bounds: 0 <= 2 < 2"), which aborted the rest of the patch (old data note, E/M disabled)."""
     check_switching_data_sets(lab)
     check_lowering_k(lab)
+
+
+# What of the page a person can see: no ancestor (across shadow roots) is transparent or hidden.
+SHOWN_TEXT_JS = """(needle) => {
+  const shown = (el) => {
+    for (let node = el; node; node = node.parentNode || node.host) {
+      if (!(node instanceof Element)) continue;
+      const style = getComputedStyle(node);
+      if (style.opacity === "0" || style.visibility === "hidden" || style.display === "none")
+        return false;
+    }
+    return true;
+  };
+  const hits = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      for (const child of el.childNodes) {
+        if (child.nodeType === Node.TEXT_NODE && child.textContent.includes(needle) && shown(el))
+          hits.push(child.textContent.trim().slice(0, 80));
+      }
+    }
+  };
+  walk(document);
+  return hits;
+}"""
+
+
+def test_lab_clicks_on_the_loading_copy_run_in_order_once_live(lab_site, site_page, screenshot):
+    """Guards the clicks a class makes while Python starts: an E-step clicked on the prerendered
+    copy, then the M-step key, were silently lost; they are kept, listed on the progress card,
+    and run in order once the lab is live."""
+    page = site_page
+    page.goto(lab_site)
+    page.get_by_role("button", name="E-step").wait_for(timeout=60_000)  # the copy
+    assert not page.evaluate("window.emlab.live")
+    page.get_by_role("button", name="E-step").click()
+    page.locator("body").press("m")
+    card = page.locator(".emlab-loader-hint")
+    assert card.inner_text() == "Will run when the lab is live: E-step, key m"
+    assert not page.evaluate("window.emlab.live"), "the lab went live before the clicks"
+    screenshot(page, "lab-loading-clicks-kept")
+    page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
+    wait_status(page, iteration=1, phase="E")  # E-step, then M-step: one whole iteration
+    page.wait_for_timeout(500)
+    assert status(page)["iteration"] == "1" and status(page)["phase"] == "E"
+
+
+def test_lab_link_shows_a_skeleton_not_another_data_set_while_loading(lab_site, site_page,
+                                                                        screenshot):
+    """Guards the loading copy of a lesson link: it showed the default data set (Blobs) for
+    seconds before the linked one; now it shows blank cards and what is being opened, and a
+    click on it says the controls wake up in a moment."""
+    page = site_page
+    page.goto(lab_site + "?data=old_faithful&k=2")
+    opening = page.locator(".emlab-opening")
+    opening.wait_for(timeout=60_000)
+    assert not page.evaluate("window.emlab.live")
+    assert opening.inner_text() == "Opening Old Faithful…"
+    assert page.evaluate(SHOWN_TEXT_JS, "Blobs") == []
+    assert page.evaluate(SHOWN_TEXT_JS, "300 points") == []
+    screenshot(page, "lab-link-loading-skeleton")
+    page.mouse.click(160, 200)
+    assert "wake up in a moment" in page.locator(".emlab-loader-hint").inner_text()
+    page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
+    page.get_by_text("272 points", exact=False).first.wait_for()
+    assert page.locator(".emlab-opening").count() == 0
+    assert page.evaluate(SHOWN_TEXT_JS, "Old Faithful")
+    assert len(source(page, "emlab-means")["x"]) == 2
