@@ -37,8 +37,11 @@ class KeyboardShortcuts(ReactiveHTML):
     """An invisible element that forwards key presses on the page to Python.
 
     e: E-step · m: M-step · space: the next half-step · ←: step back · p: play/pause · r: reset.
-    Keys typed into an input (the seed box, a slider's text) are ignored. Plain ReactiveHTML (no
-    external JS), so it works the same under ``panel serve`` and in Pyodide.
+    A focused control keeps its keys: a form control (input, select, checkbox, a slider's handle,
+    the buttons of a radio button group, the file input) all of them, so ← moves a slider and
+    does not also step back; a plain button its own space and Enter (one click, not a click and a
+    half-step). Plain ReactiveHTML (no external JS), so it works the same under ``panel serve``
+    and in Pyodide.
     """
 
     key = param.String(default="", doc="The last shortcut pressed.")
@@ -50,12 +53,29 @@ class KeyboardShortcuts(ReactiveHTML):
         "render": """
           const keymap = {"e": "e", "E": "e", "m": "m", "M": "m", " ": "space",
                         "ArrowLeft": "left", "p": "p", "P": "p", "r": "r", "R": "r"};
+          // Roles of the controls that take keys (noUiSlider's handle is a div role="slider").
+          const roles = ["slider", "spinbutton", "textbox", "searchbox", "combobox", "listbox",
+                         "option", "radio", "radiogroup", "checkbox", "switch", "menu",
+                         "menuitem"];
+          // The keys the focused element handles itself: "all", "click" (space and Enter) or
+          // "none". Bokeh's buttons sit in a .bk-btn-group: alone for a button, several for a
+          // radio (or checkbox) button group, which is a form control.
+          const own_keys = (el) => {
+            if (!el || !el.tagName) return "none";
+            const tag = el.tagName.toUpperCase();
+            if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" ||
+                el.isContentEditable || roles.includes(el.getAttribute("role"))) return "all";
+            if (tag !== "BUTTON") return "none";
+            const group = el.parentElement;
+            const choices = group && group.classList.contains("bk-btn-group")
+              ? group.querySelectorAll(":scope > button").length : 1;
+            return choices > 1 || el.classList.contains("bk-spin-btn") ? "all" : "click";
+          };
           state.handler = (event) => {
             if (event.ctrlKey || event.metaKey || event.altKey) return;
-            const target = event.composedPath()[0];
-            const tag = target && target.tagName ? target.tagName.toUpperCase() : "";
-            if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" ||
-                (target && target.isContentEditable)) return;
+            const own = own_keys(event.composedPath()[0]);
+            if (own === "all" || (own === "click" && (event.key === " " || event.key === "Enter")))
+              return;
             const key = keymap[event.key];
             if (key === undefined) return;
             event.preventDefault();

@@ -1,0 +1,92 @@
+"""The lab's controls under `panel serve` in a real browser (headless Chromium on 127.0.0.1): keys
+pressed on a focused control, what the server logs while they are used, and what the page loads.
+
+The guarded_page fixture fails a test on any console error or BokehJS/Panel warning and on any
+request that leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import deep_text
+from labpage import open_lab, source, wait_status
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+# The noUiSlider handle (role="slider") of the slider whose title starts with `title`.
+SLIDER_HANDLE_JS = """(title) => {
+  const roots = [];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) if (el.shadowRoot) {
+    roots.push(el.shadowRoot); walk(el.shadowRoot); } };
+  walk(document);
+  for (const root of roots) {
+    const handle = root.querySelector('[role=slider]');
+    const head = root.querySelector('.bk-slider-title');
+    if (handle && head && head.textContent.trim().startsWith(title)) return handle;
+  }
+  return null;
+}"""
+
+
+@pytest.fixture
+def lab(guarded_page, panel_server):
+    page = open_lab(guarded_page, panel_server)
+    wait_status(page, iteration=0, phase="E")
+    return page
+
+
+def _handle(page, title):
+    return page.evaluate_handle(SLIDER_HANDLE_JS, title).as_element()
+
+
+def _settled(page):
+    page.wait_for_timeout(800)  # a stray shortcut's round trip to the server would be back by now
+
+
+def test_keys_on_a_focused_control_move_the_control_not_the_lab(lab, screenshot):
+    """Guards issue 11 #5: ← on a focused slider also fired "← back" ("Already at the start"),
+    and space on a focused button also fired "next half-step". A focused slider, radio button
+    group or select keeps all its keys; a focused button keeps space and Enter (one click)."""
+    page = lab
+    k_handle = _handle(page, "Components K")
+    k_handle.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-means')"
+                           ".data.x.length === 2")
+    _settled(page)
+    assert "Already at the start" not in deep_text(page)
+    wait_status(page, iteration=0, phase="E")
+
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    speed = _handle(page, "Speed")
+    before = speed.get_attribute("aria-valuenow")
+    speed.focus()
+    page.keyboard.press("ArrowLeft")  # slower, and no step back
+    _settled(page)
+    assert float(speed.get_attribute("aria-valuenow")) < float(before)
+    wait_status(page, iteration=1, phase="M")
+
+    page.get_by_role("button", name="tied", exact=True).focus()
+    page.keyboard.press("m")  # a radio button group keeps its keys: no M-step
+    page.get_by_role("combobox", name="Init").focus()
+    page.keyboard.press("m")  # nor a select (no option starts with m)
+    _settled(page)
+    wait_status(page, iteration=1, phase="M")
+
+    page.get_by_role("button", name="M-step").focus()
+    page.keyboard.press(" ")  # the button's own click: exactly one half-step
+    wait_status(page, iteration=1, phase="E")
+    _settled(page)
+    wait_status(page, iteration=1, phase="E")
+    page.get_by_role("button", name="◀ Step back").focus()
+    page.keyboard.press(" ")  # one step back, not the next half-step
+    wait_status(page, iteration=1, phase="M")
+    _settled(page)
+    wait_status(page, iteration=1, phase="M")
+    assert len(source(page, "emlab-trace-e")["step"]) == 1
+
+    page.get_by_role("button", name="◀ Step back").focus()
+    page.keyboard.press("m")  # other keys on a plain button are still shortcuts
+    wait_status(page, iteration=1, phase="E")
+    screenshot(page, "keys-on-focused-controls")
