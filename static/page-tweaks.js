@@ -25,6 +25,23 @@
     console.warn("EM Lab: BokehJS changed; checkboxes have no accessible name", error);
   }
 
+  // Nor does a slider's handle (a <div role="slider">): give it the slider's title ("Components
+  // K"), so a screen reader says what it moves and people and tests can find it by name.
+  try {
+    const {AbstractSliderView} = Bokeh.require("models/widgets/sliders/abstract_slider");
+    const updateTitle = AbstractSliderView.prototype._update_title;
+    AbstractSliderView.prototype._update_title = function () {
+      updateTitle.call(this);
+      const title = this.model.title;
+      if (!title || this.slider_el == null) return;
+      for (const handle of this.slider_el.querySelectorAll("[role=slider]")) {
+        handle.setAttribute("aria-label", title);
+      }
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; sliders have no accessible name", error);
+  }
+
   // ---- plots paint a patch once it is whole ----------------------------------------------------
   // A patch from Python is one consistent state, but BokehJS applies it change by change, and a
   // layout change late in a patch (a text that changed size) paints the plots at once

@@ -153,6 +153,13 @@ def check_checkbox_words_toggle(page, words="Flag outliers"):
     assert checked() is before
 
 
+def check_sliders_are_named(page):
+    """A slider's handle is named by the slider's title (static/page-tweaks.js; BokehJS gives
+    the <div role="slider"> no name), so screen readers say what it moves."""
+    for name in ("Components K", "Speed (half-steps per second)"):
+        assert page.get_by_role("slider", name=name).count() == 1, name
+
+
 # Every CSS rule and style attribute the page applies, shadow roots included.
 PAGE_CSS_JS = """() => {
   const all = (root) => [...root.querySelectorAll('*')].flatMap(
@@ -234,7 +241,7 @@ def check_switching_data_sets(page):
 def check_lowering_k(page):
     """K lowered by keyboard on its slider, one stop at a time from 5 down to 1, sometimes after a
     half-step: each K arrives whole and the lab still steps."""
-    handle = page.locator('[role=slider][aria-valuemax="15.0"]').first  # Components K: 1..15
+    handle = page.get_by_role("slider", name="Components K")
     handle.focus()
     for _ in range(5 - round(float(handle.get_attribute("aria-valuenow")))):
         page.keyboard.press("ArrowRight")

@@ -15,8 +15,8 @@ import pytest
 from conftest import deep_text
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
                      check_keyboard_shortcuts, check_lowering_k, check_no_css_sets_plot_visuals,
-                     check_phone_layout, check_switching_data_sets, open_lab, plot_pixels, source,
-                     status, wait_rows, wait_status)
+                     check_phone_layout, check_sliders_are_named, check_switching_data_sets,
+                     open_lab, plot_pixels, source, status, wait_rows, wait_status)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -289,6 +289,7 @@ def test_on_a_phone_the_page_is_laid_out_at_its_width(guarded_page, panel_server
 def test_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
     """static/page-tweaks.js under panel serve (app/main.py's page template)."""
     check_checkbox_words_toggle(lab)
+    check_sliders_are_named(lab)
     check_no_css_sets_plot_visuals(lab)
 
 

@@ -22,8 +22,8 @@ import pytest
 from conftest import REPO, deep_text, free_port, serve
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
                      check_keyboard_shortcuts, check_lowering_k, check_no_css_sets_plot_visuals,
-                     check_phone_layout, check_switching_data_sets, source, status, wait_rows,
-                     wait_status)
+                     check_phone_layout, check_sliders_are_named, check_switching_data_sets,
+                     source, status, wait_rows, wait_status)
 
 pytestmark = pytest.mark.browser
 
@@ -311,6 +311,7 @@ def test_lab_export_png_loads_matplotlib_on_demand(lab):
 def test_lab_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
     """static/page-tweaks.js in the static site (build.py's finish_html)."""
     check_checkbox_words_toggle(lab)
+    check_sliders_are_named(lab)
     check_no_css_sets_plot_visuals(lab)
 
 
