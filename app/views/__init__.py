@@ -10,11 +10,13 @@
   ExportPanel       PNG/SVG/JSON/CSV downloads (export.py)
   Lab               all of them in one layout (lab.py)
   ViewState         presentation choices shared by the views (state.py)
+  detached.install  a pane changed in a closed tab keeps its stylesheets on this server
 
 Views import panel, bokeh, param, numpy and the lower layers (app.em, app.geometry, app.export,
 app.data); the session and the engine never import views.
 """
 
+from app.views import detached
 from app.views.controls import Controls, KeyboardShortcuts
 from app.views.data import DataPanel
 from app.views.explore import ModelSelection, RestartsExplorer
@@ -25,6 +27,8 @@ from app.views.loglik import LogLikelihoodPlot
 from app.views.narration import NarrationPanel
 from app.views.plot import MainPlot
 from app.views.state import ViewState
+
+detached.install()
 
 __all__ = [
     "Controls", "DataPanel", "ExportPanel", "KeyboardShortcuts", "Lab", "LogLikelihoodPlot",

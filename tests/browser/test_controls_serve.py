@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import deep_text
-from labpage import open_lab, source, wait_status
+from labpage import TO_PAGE_JS, open_lab, source, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -90,3 +90,28 @@ def test_keys_on_a_focused_control_move_the_control_not_the_lab(lab, screenshot)
     page.keyboard.press("m")  # other keys on a plain button are still shortcuts
     wait_status(page, iteration=1, phase="E")
     screenshot(page, "keys-on-focused-controls")
+
+
+# Every stylesheet URL the page's Bokeh models name that is not on the page's own server.
+REMOTE_STYLESHEETS_JS = """() => [...Bokeh.documents[0].all_models]
+  .filter((m) => m.type === 'ImportedStyleSheet' && new URL(m.url, location.href).host !== location.host)
+  .map((m) => m.url)"""
+
+
+def test_a_pane_changed_in_a_closed_tab_loads_nothing_from_a_cdn(lab, screenshot):
+    """Guards issue 11 #7: the Inspect table changed while its tab was closed (Tabs(dynamic=True)
+    had taken its model out of the document); Panel then resolved the pane's stylesheets against
+    its CDN, and the page requested loading.css and the theme CSS from cdn.holoviz.org (~76 models
+    then named the CDN stylesheet). Nothing may leave 127.0.0.1."""
+    page = lab
+    page.locator(".bk-tab", has_text="Restarts").click()
+    points = source(page, "emlab-points")
+    page.mouse.click(*page.evaluate(TO_PAGE_JS, [points["x"][0], points["y"][0]]))  # pin it
+    page.get_by_role("button", name="E-step").click()  # the closed Inspect tab's table changes
+    wait_status(page, iteration=1, phase="M")
+    page.locator(".bk-tab", has_text="Inspect").click()
+    page.get_by_text("Point #0").first.wait_for(timeout=20_000)
+    _settled(page)
+    assert page.evaluate(REMOTE_STYLESHEETS_JS) == []
+    assert page.guard.remote_requests == []
+    screenshot(page, "inspect-after-restarts")
