@@ -472,6 +472,27 @@ def test_model_selection_marks_best_k(lab):
     assert lab.session.n_components == best
 
 
+def test_model_selection_plot_has_bounded_ranges_with_or_without_data(lab):
+    """Guards issue 11 #8: the BIC/AIC plot's ranges are explicit and finite before a computation
+    and after a change of settings clears it (data ranges over its empty sources made BokehJS warn
+    "could not set initial ranges"), and they hold every computed value."""
+    from bokeh.models import Range1d
+
+    m, s = lab.model_selection, lab.session
+    bounds = lambda r: (r.start, r.end)  # noqa: E731
+    for r in (m.figure.x_range, m.figure.y_range):
+        assert isinstance(r, Range1d) and bounds(r)[0] < bounds(r)[1]
+    m.k_max.value = 4
+    m.compute_button.clicks += 1
+    values = m.source.data["bic"] + m.source.data["aic"]
+    assert bounds(m.figure.x_range) == (0.5, 4.5)
+    assert m.figure.y_range.start < min(values) and max(values) < m.figure.y_range.end
+    s.covariance_type = "diag"  # clears the computation
+    assert m.source.data["k"] == []
+    assert bounds(m.figure.x_range)[0] < bounds(m.figure.x_range)[1]
+    assert bounds(m.figure.y_range)[0] < bounds(m.figure.y_range)[1]
+
+
 def test_inspector_table_is_bayes_rule(lab):
     """The pinned table lists one row per component and the responsibilities shown."""
     s = lab.session

@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1
 from bokeh.plotting import figure
 
 from app import runtime
-from app.views.loglik import format_number
+from app.views.loglik import format_number, padded_range
 
 OPTIMUM_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 
@@ -193,8 +193,12 @@ class ModelSelection(pn.viewable.Viewer):
         self._on_session()
 
     def _build_figure(self):
+        # Explicit ranges, set with the data: BokehJS's data ranges over the empty sources (before
+        # a computation, and after a change of settings clears it) have no bounds and warn
+        # "could not set initial ranges".
         fig = figure(height=230, sizing_mode="stretch_width", toolbar_location=None,
                      x_axis_label="K (components)", y_axis_label="criterion (lower is better)",
+                     x_range=Range1d(0.5, self.k_max.value + 0.5), y_range=Range1d(0, 1),
                      background_fill_color="#fbfbfd", tools="")
         bic = fig.line("k", "bic", source=self.source, line_width=2.5, line_color="#0072B2")
         fig.scatter("k", "bic", source=self.source, size=8, fill_color="#0072B2",
@@ -245,6 +249,10 @@ class ModelSelection(pn.viewable.Viewer):
         rows = [r for r in rows if np.isfinite(r.bic) and np.isfinite(r.aic)]
         self.source.data = dict(k=[r.n_components for r in rows], bic=[r.bic for r in rows],
                                 aic=[r.aic for r in rows])
+        ks = [r.n_components for r in rows] or [1, self.k_max.value]
+        self.figure.x_range.update(start=min(ks) - 0.5, end=max(ks) + 0.5)
+        y0, y1 = padded_range([v for r in rows for v in (r.bic, r.aic)], pad=0.1)
+        self.figure.y_range.update(start=y0, end=y1)
         best = self.session.best_k
         by_k = {r.n_components: r for r in rows}
         if best in by_k:

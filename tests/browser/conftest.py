@@ -3,8 +3,9 @@ on any console error, uncaught page error or request that leaves 127.0.0.1.
 
 Generic on purpose: the lab's `panel serve` tests and the static Pyodide site's tests share them.
   chromium_context   one persistent Chromium context per session (fresh tmp user-data-dir)
-  guarded_page       a new page per test; records console errors, page errors and off-loopback
-                     requests (which are aborted) and fails the test at teardown if any occurred
+  guarded_page       a new page per test; records console errors, BokehJS/Panel console warnings,
+                     page errors and off-loopback requests (which are aborted) and fails the test
+                     at teardown if any occurred
   screenshot         screenshot(page, name) -> Path under the test's tmp dir
   free_port()        a free TCP port on 127.0.0.1
   serve(cmd, port)   context manager: start a server subprocess, wait for HTTP, stop it
@@ -41,11 +42,14 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
-# Console lines known to be harmless (see shared/PYODIDE.md); anything else of type "error" fails.
+# Console lines known to be harmless (see shared/PYODIDE.md); anything else of type "error" fails,
+# and so does a warning from BokehJS or Panel (WARNING_SOURCE): each one is a defect to fix.
 HARMLESS_CONSOLE = [
-    re.compile(r"could not set initial ranges", re.I),
     re.compile(r"Matplotlib is building the font cache", re.I),
 ]
+# BokehJS prefixes its log lines with "[bokeh <version>]"; Panel's own warnings name Panel. The
+# browser's own warnings (a WebGL driver's "GPU stall due to ReadPixels") are not ours.
+WARNING_SOURCE = re.compile(r"^\[bokeh\b|\bpanel\b", re.I)
 
 pytestmark = pytest.mark.browser
 
@@ -166,10 +170,12 @@ def chromium_context(tmp_path_factory):
 
 
 class PageGuard:
-    """What a page did that a test must not accept: console errors, page errors, remote requests."""
+    """What a page did that a test must not accept: console errors, BokehJS/Panel warnings, page
+    errors, remote requests."""
 
     def __init__(self, page):
         self.console_errors: list[str] = []
+        self.console_warnings: list[str] = []
         self.page_errors: list[str] = []
         self.remote_requests: list[str] = []
         page.on("console", self._on_console)
@@ -178,8 +184,12 @@ class PageGuard:
         page.on("websocket", self._on_websocket)
 
     def _on_console(self, msg):
-        if msg.type == "error" and not any(p.search(msg.text) for p in HARMLESS_CONSOLE):
+        if any(p.search(msg.text) for p in HARMLESS_CONSOLE):
+            return
+        if msg.type == "error":
             self.console_errors.append(msg.text)
+        elif msg.type == "warning" and WARNING_SOURCE.search(msg.text):
+            self.console_warnings.append(msg.text)
 
     def _on_route(self, route):
         url = route.request.url
@@ -196,6 +206,7 @@ class PageGuard:
     def problems(self) -> list[str]:
         return (
             [f"console error: {m}" for m in self.console_errors]
+            + [f"console warning: {m}" for m in self.console_warnings]
             + [f"page error: {m}" for m in self.page_errors]
             + [f"request off 127.0.0.1: {u}" for u in self.remote_requests]
         )
@@ -203,7 +214,8 @@ class PageGuard:
 
 @pytest.fixture
 def guarded_page(chromium_context):
-    """A fresh page; the test fails at teardown if the page logged an error or went off-loopback."""
+    """A fresh page; the test fails at teardown if the page logged an error or a BokehJS/Panel
+    warning, or went off-loopback."""
     page = chromium_context.new_page()
     guard = PageGuard(page)
     page.guard = guard

@@ -115,3 +115,22 @@ def test_a_pane_changed_in_a_closed_tab_loads_nothing_from_a_cdn(lab, screenshot
     assert page.evaluate(REMOTE_STYLESHEETS_JS) == []
     assert page.guard.remote_requests == []
     screenshot(page, "inspect-after-restarts")
+
+
+def test_switching_mode_and_covariance_type_warns_nothing(lab, screenshot):
+    """Guards issue 11 #8: BokehJS warned "could not set initial ranges" while the mode and the
+    covariance type changed: the BIC/AIC plot had data ranges over an empty source (before a
+    computation, and after a change clears it). The guard fails on any BokehJS/Panel warning."""
+    page = lab
+    page.locator(".bk-tab", has_text="Model selection").click()
+    _settled(page)
+    page.get_by_role("button", name="Compute BIC / AIC").click()
+    page.get_by_role("button", name="Use K = ", exact=False).wait_for(timeout=60_000)
+    for name in ("k-means (hard)", "EM (soft)", "tied", "diag", "spherical", "full"):
+        page.get_by_role("button", name=name, exact=True).click()
+        _settled(page)
+    page.get_by_role("button", name="Compute BIC / AIC").click()
+    page.get_by_role("button", name="Use K = ", exact=False).wait_for(timeout=60_000)
+    _settled(page)
+    assert page.guard.problems() == []
+    screenshot(page, "model-selection-after-switching")
