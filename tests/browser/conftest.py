@@ -9,7 +9,8 @@ Generic on purpose: the lab's `panel serve` tests and the static Pyodide site's 
   screenshot         screenshot(page, name) -> Path under the test's tmp dir
   free_port()        a free TCP port on 127.0.0.1
   serve(cmd, port)   context manager: start a server subprocess, wait for HTTP, stop it
-  panel_server       `panel serve app/main.py` on a free port (module scope): .url, .log_tail()
+  panel_server       `panel serve app/main.py` on a free port (module scope): .url, .log_tail(),
+                     .assert_no_traceback(since=.log_size()) (fails on a traceback in its log)
   deep_text(page)    all text on the page, shadow DOM included (Panel widgets live in shadow roots)
 Never `playwright install`: the browser is /usr/bin/chromium (apt).
 """
@@ -114,6 +115,19 @@ class Served:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return "(no server log)"
+
+    def log_size(self) -> int:
+        """Where the log ends now: pass it to assert_no_traceback(since=...) to check one test."""
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def assert_no_traceback(self, since: int = 0) -> None:
+        """Fail when the server logged a Python traceback after byte ``since`` of its log (a
+        callback that raised, a task cancelled in the middle: none is harmless)."""
+        time.sleep(0.5)  # the server writes what the last messages caused
+        with open(self.log, "rb") as f:
+            f.seek(since)
+            text = f.read().decode(errors="replace")
+        assert "Traceback" not in text, f"--- panel serve log ---\n{text[-6000:]}"
 
 
 @pytest.fixture(scope="module")

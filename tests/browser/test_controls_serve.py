@@ -7,6 +7,8 @@ request that leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import deep_text
 from labpage import TO_PAGE_JS, open_lab, source, wait_status
@@ -134,3 +136,36 @@ def test_switching_mode_and_covariance_type_warns_nothing(lab, screenshot):
     _settled(page)
     assert page.guard.problems() == []
     screenshot(page, "model-selection-after-switching")
+
+
+def test_play_then_pause_logs_no_traceback(lab, panel_server):
+    """Guards issue 11 #8: Play then Pause left an asyncio.CancelledError traceback (Panel's
+    _async_repeat) in the panel serve log. Play and Pause by button and by key, a speed change
+    while playing, and the page closed while playing: the log gets no traceback."""
+    page, since = lab, panel_server.log_size()
+    play = lambda: page.get_by_role("button", name="▶ Play").click()  # noqa: E731
+    pause = lambda: page.get_by_role("button", name="⏸ Pause").click()  # noqa: E731
+    play()
+    page.locator(".emlab-status[data-iteration='2']").first.wait_for(timeout=20_000)
+    pause()
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
+    play()
+    pause()  # at once: before the timer's first tick
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("p")
+    page.get_by_role("button", name="⏸ Pause").wait_for(timeout=10_000)
+    speed = _handle(page, "Speed")
+    speed.focus()
+    page.keyboard.press("End")  # fastest while playing: Panel restarts the timer
+    _settled(page)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("p")
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
+    _settled(page)
+    panel_server.assert_no_traceback(since=since)
+    page.get_by_role("button", name="Reset").click()  # fastest Play may have converged
+    wait_status(page, iteration=0, phase="E")
+    play()
+    page.close()  # the session ends while playing
+    time.sleep(2)
+    panel_server.assert_no_traceback(since=since)
