@@ -90,8 +90,8 @@ def figure(
         linewidths=1.5, zorder=3,
     )
     for k, (mx, my) in enumerate(mixture.means):
-        ax.annotate(str(k + 1), (mx, my), ha="center", va="center", fontsize=7, color="white",
-                    fontweight="bold", zorder=4)
+        ax.annotate(str(k + 1), (mx, my), ha="center", va="center", fontsize=7,
+                    color=geometry.label_color(colors[k]), fontweight="bold", zorder=4)
     # Column and file names come from the user's file: "$" in them is a dollar, not mathtext.
     ax.set_xlabel(columns[0], parse_math=False)
     ax.set_ylabel(columns[1], parse_math=False)

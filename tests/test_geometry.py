@@ -90,6 +90,51 @@ def test_palette_has_15_distinct_colours_and_limits():
         geometry.palette(0)
 
 
+
+# Machado, Oliveira & Fernandes (2009) at full severity, as colorspacious implements them.
+DEFICIENCIES = ("deuteranomaly", "protanomaly", "tritanomaly")
+
+
+def _smallest_difference(colors, deficiency):
+    """The smallest CAM02-UCS distance between two of ``colors`` as seen with ``deficiency``
+    (None: normal vision), and the two components (numbered from 1)."""
+    import itertools
+
+    from colorspacious import cspace_convert
+
+    rgb = geometry.hex_to_rgb(colors)
+    if deficiency is not None:
+        rgb = np.clip(cspace_convert(rgb, {"name": "sRGB1+CVD", "cvd_type": deficiency,
+                                           "severity": 100}, "sRGB1"), 0, 1)
+    ucs = cspace_convert(rgb, "sRGB1", "CAM02-UCS")
+    return min((float(np.linalg.norm(ucs[i] - ucs[j])), i + 1, j + 1)
+               for i, j in itertools.combinations(range(len(colors)), 2))
+
+
+@pytest.mark.parametrize("deficiency", [None, *DEFICIENCIES])
+def test_palette_stays_distinct_under_colour_vision_deficiencies(deficiency):
+    """Guards the projector complaint (components 2 and 4, orange and vermillion, looked alike):
+    any two of the first six colours differ by at least 18 CAM02-UCS units under normal vision and
+    simulated deuteranopia, protanopia and tritanopia, and any two of all fifteen by at least 9."""
+    assert _smallest_difference(geometry.palette(6), deficiency)[0] >= 18
+    assert _smallest_difference(geometry.palette(15), deficiency)[0] >= 9
+
+
+def test_handle_numbers_read_on_every_palette_colour():
+    """A handle's number is black or white, whichever contrasts more: at least 4.5:1 (WCAG AA)
+    for most colours and never under 3:1."""
+    def luminance(color):
+        c = geometry.hex_to_rgb([color])[0]
+        c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(c @ [0.2126, 0.7152, 0.0722])
+
+    ratios = []
+    for color in geometry.PALETTE:
+        text = geometry.label_color(color)
+        lum, text_lum = luminance(color), luminance("#ffffff" if text == "white" else text)
+        ratios.append((max(lum, text_lum) + 0.05) / (min(lum, text_lum) + 0.05))
+    assert min(ratios) >= 3.0 and sum(r >= 4.5 for r in ratios) >= 12
+
 def test_hex_round_trip():
     """hex -> rgb -> hex gives back the palette."""
     colors = geometry.palette(15)

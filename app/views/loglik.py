@@ -21,7 +21,7 @@ from bokeh.plotting import figure
 
 from app.views.updates import TextUpdates, assign_if_changed
 
-# The trace's colours (Okabe-Ito, as the plot's palette), shared by its glyphs and its legend.
+# The trace's colours (Okabe-Ito), shared by its glyphs and its legend.
 INK, ELBO_BLUE, E_ORANGE, M_GREEN = "#333344", "#0072B2", "#E69F00", "#009E73"
 STAR_YELLOW = "#F0E442"
 

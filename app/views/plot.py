@@ -10,7 +10,7 @@ Sources (public, so tests can act on them without a browser):
   points     x, y, index, color (uint32 0xRRGGBBAA), r0..r{K-1} (for the hover tooltip)
   ellipses   one row per component and level: component, level ("1σ"/"2σ"), x, y (the centre),
              width, height, angle, weight, xs, ys (the outline), color, line_alpha, fill_alpha
-  means      x, y, color, label: the handles; PointDrawTool edits it (add/delete are undone)
+  means      x, y, color, label, label_color: the handles (numbered); PointDrawTool edits it (add/delete are undone)
   collapsed  x, y, label: rings around collapsed components
   outliers   x, y: rings around low-density points
 """
@@ -77,7 +77,8 @@ class MainPlot(pn.viewable.Viewer):
                                    "weight", "xs", "ys", "color", "line_alpha", "fill_alpha")},
             name="emlab-ellipses",
         )
-        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[]), name="emlab-means")
+        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[], label_color=[]),
+                                      name="emlab-means")
         self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[], align=[]),
                                           name="emlab-collapsed")
         self.outliers = ColumnDataSource(dict(x=[], y=[]), name="emlab-outliers")
@@ -149,7 +150,7 @@ class MainPlot(pn.viewable.Viewer):
         handles = fig.scatter("x", "y", source=self.means, size=HANDLE_SIZE, fill_color="color",
                               line_color="#111111", line_width=2.5, name="means")
         fig.add_glyph(self.means, Text(x="x", y="y", text=field("label"), text_align="center",
-                                       text_baseline="middle", text_color="white",
+                                       text_baseline="middle", text_color=field("label_color"),
                                        text_font_style="bold", text_font_size=value("12px")))
 
         draw = PointDrawTool(renderers=[handles], add=False, drag=True,
@@ -272,7 +273,9 @@ class MainPlot(pn.viewable.Viewer):
         self._syncing = True
         try:
             assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,
-                                               label=[str(j + 1) for j in range(k)]))
+                                               label=[str(j + 1) for j in range(k)],
+                                               label_color=[geometry.label_color(c)
+                                                            for c in colors]))
         finally:
             self._syncing = False
         ring = sorted(j for j in collapsed if j < k)
