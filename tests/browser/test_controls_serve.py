@@ -7,8 +7,6 @@ request that leaves 127.0.0.1.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from conftest import deep_text
 from labpage import TO_PAGE_JS, open_lab, source, wait_status
@@ -140,8 +138,8 @@ def test_switching_mode_and_covariance_type_warns_nothing(lab, screenshot):
 
 def test_play_then_pause_logs_no_traceback(lab, panel_server):
     """Guards issue 11 #8: Play then Pause left an asyncio.CancelledError traceback (Panel's
-    _async_repeat) in the panel serve log. Play and Pause by button and by key, a speed change
-    while playing, and the page closed while playing: the log gets no traceback."""
+    _async_repeat) in the panel serve log. Play and Pause by button and by key, and a speed change
+    while playing: the log gets no traceback."""
     page, since = lab, panel_server.log_size()
     play = lambda: page.get_by_role("button", name="▶ Play").click()  # noqa: E731
     pause = lambda: page.get_by_role("button", name="⏸ Pause").click()  # noqa: E731
@@ -163,9 +161,26 @@ def test_play_then_pause_logs_no_traceback(lab, panel_server):
     page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
     _settled(page)
     panel_server.assert_no_traceback(since=since)
-    page.get_by_role("button", name="Reset").click()  # fastest Play may have converged
-    wait_status(page, iteration=0, phase="E")
-    play()
-    page.close()  # the session ends while playing
-    time.sleep(2)
+
+
+def test_a_cleared_seed_box_shows_the_seed_again(lab, panel_server):
+    """Guards issue 11 #6: clearing the Seed box (empty, Enter) logged "ValueError: Integer
+    parameter 'Session.seed' must be an integer, not NoneType" under panel serve. The box shows
+    the seed again and the start is unchanged; a negative seed is the start's 0; nothing is
+    logged."""
+    page, since = lab, panel_server.log_size()
+    box = page.locator(".bk-spin-wrapper input").first  # the page's one spinner: Seed
+    means = source(page, "emlab-means")
+    box.fill("")
+    box.press("Enter")
+    page.wait_for_function("(el) => el.value === '0'", arg=box.element_handle(), timeout=10_000)
+    _settled(page)
+    assert source(page, "emlab-means") == means
+    box.fill("-5")  # BokehJS clamps it to the box's start, 0: the seed in use
+    box.press("Enter")
+    _settled(page)
+    assert source(page, "emlab-means") == means
     panel_server.assert_no_traceback(since=since)
+    with open(panel_server.log, "rb") as f:
+        f.seek(since)
+        assert b"Error" not in f.read()
