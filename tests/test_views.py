@@ -303,8 +303,9 @@ def test_keyboard_shortcuts(lab):
     assert len(s.history) == 1
 
 
-@pytest.mark.parametrize("typed, seed", [(None, 7), (-5, 0), (2**70, 2**31 - 1), (1.5e21, 2**31 - 1),
-                                         ("abc", 7), (float("nan"), 7), (12, 12)],
+@pytest.mark.parametrize("typed, seed", [(None, 7), (-5, 0), (2**70, 2**31 - 1),
+                                         (1.5e21, 2**31 - 1), ("abc", 7), (float("nan"), 7),
+                                         (12, 12)],
                          ids=["empty", "negative", "2**70", "huge-float", "text", "nan", "twelve"])
 def test_seed_box_takes_any_entry_without_an_error(lab, caplog, typed, seed):
     """Guards issue 11 #6: what the page sends from the Seed box (cleared, negative, huge, not a

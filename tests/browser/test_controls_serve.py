@@ -94,7 +94,8 @@ def test_keys_on_a_focused_control_move_the_control_not_the_lab(lab, screenshot)
 
 # Every stylesheet URL the page's Bokeh models name that is not on the page's own server.
 REMOTE_STYLESHEETS_JS = """() => [...Bokeh.documents[0].all_models]
-  .filter((m) => m.type === 'ImportedStyleSheet' && new URL(m.url, location.href).host !== location.host)
+  .filter((m) => m.type === 'ImportedStyleSheet'
+                 && new URL(m.url, location.href).host !== location.host)
   .map((m) => m.url)"""
 
 
