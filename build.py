@@ -5,16 +5,20 @@
     python build.py serve [--port 8000]  build if needed, then serve it on http://127.0.0.1:8000
     python build.py --cdn                a smaller site that takes Pyodide from jsDelivr (see --help)
     options: --out DIR (output folder), --app PATH (the Panel script; default app/main.py),
-             --force (rebuild even if the site is up to date)
+             --force (rebuild even if the site is up to date), --no-snapshot (no memory
+             snapshot: every start loads packages and imports)
 
 Owns: fetching the Pyodide runtime and every wheel into a cache (.cache/, so rebuilds are offline),
 checking each against a pinned or locked sha256, building our own wheel, converting the Panel app
-with Panel's converter and our own worker (static/), writing the site's pyodide-lock.json, and a
-small static file server. It runs pip and npm (the ordinary registry clients) and nothing else.
+with Panel's converter and our own worker (static/), writing the site's pyodide-lock.json, making
+the memory snapshot the site starts from (Pyodide in node; the worker falls back to the ordinary
+start without it), and a small static file server. It runs pip and npm (the ordinary registry
+clients) and nothing else.
 Must not import the app (the converter runs it in-process, after PANEL_CDN_ROOT is set) and must
 not import panel at module level (Panel computes its resource URLs at import).
 
-Recipe, versions and the reasons behind each step: ../shared/PYODIDE.md (summarised in comments).
+Recipe, versions and the reasons behind each step: ../shared/PYODIDE.md and, for the snapshot,
+../shared/SNAPSHOT.md (summarised in comments).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import gzip
 import hashlib
 import http.server
 import io
 import json
 import os
+import struct
 import re
 import shutil
 import subprocess
@@ -510,6 +516,121 @@ def rewrite_zip(src: Path, dst: Path, transform) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The memory snapshot the site starts from (../shared/SNAPSHOT.md). Made in node with the site's
+# own runtime and byte-compiled packages: every file of the start-up packages in the in-memory file
+# system and numpy's libraries loaded before the interpreter starts (static/snapshot-start.js, the
+# same code the worker runs), then the lab's start-up imports (app.runtime.prepare_snapshot), then
+# a copy of the wasm memory. The worker restores it instead of loading packages and importing;
+# any failure there falls back to that ordinary start (static/worker.js).
+
+SITE_PACKAGES = "/lib/python3.12/site-packages/"
+SNAPSHOT_FILE = "emlab-snapshot.bin.gz"       # the wasm memory after the imports
+START_FILES = "emlab-start-files.bin.gz"      # every file of the start-up packages, one archive
+
+SNAPSHOT_JS = r"""
+const [indexURL, sharedJs, archivePath, outPath, panelRoot, labCodePath] = process.argv.slice(1);
+const fs = require("fs");
+const vm = require("vm");
+vm.runInThisContext(fs.readFileSync(sharedJs, "utf8"));  // emlabPreloadArchive & co.
+// Panel's Python imports XMLHttpRequest from JS at import; node has none (the browser's is
+// found again by its name when the snapshot is restored).
+globalThis.XMLHttpRequest = class XMLHttpRequest {};
+(async () => {
+  require(indexURL + "/pyodide.asm.js");  // defines globalThis._createPyodideModule
+  const { loadPyodide } = require(indexURL + "/pyodide.js");
+  emlabPreloadArchive(emlabReadArchive(new Uint8Array(fs.readFileSync(archivePath))));
+  const pyodide = await loadPyodide({
+    indexURL: indexURL + "/", _makeSnapshot: true, env: {PANEL_CDN_ROOT: panelRoot},
+  });
+  pyodide.runPython("import app.runtime\napp.runtime.prepare_snapshot()");
+  if (labCodePath) {
+    // The lab as it opens without a query, built here once (the worker's own app code, a JS
+    // template literal): a restored page that asks for nothing else only serializes it. The
+    // location is a stand-in; the worker gives Panel the page's own.
+    globalThis.location = {href: "http://emlab.invalid/worker.js", origin: "http://emlab.invalid",
+                           protocol: "http:", hostname: "emlab.invalid", port: "",
+                           pathname: "/worker.js", search: ""};
+    const code = vm.runInThisContext("`" + fs.readFileSync(labCodePath, "utf8") + "`");
+    (await pyodide.runPythonAsync(code)).destroy();
+    // What the build scheduled for later (asyncio callbacks, on JS timers) runs before the copy.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    delete globalThis.location;
+  }
+  // Pyodide listed the packages it found installed (ours, written before it started) in
+  // loadedPackages, which Python holds and a snapshot expects empty; the worker fills it again.
+  for (const name of Object.keys(pyodide.loadedPackages)) delete pyodide.loadedPackages[name];
+  fs.writeFileSync(outPath, pyodide.makeMemorySnapshot({serializer: emlabSerializeJs}));
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+
+def start_archive(site: dict, folder: Path) -> bytes:
+    """Every file of the start-up packages (STARTUP and what it depends on) in the format
+    static/snapshot-start.js reads: where each goes in the file system, numpy's libraries to load
+    before the interpreter starts (sorted; tests left out), and the packages' lock names."""
+    files: dict[str, bytes] = {}
+    names = lock_closure(site, STARTUP)
+    for name in names:
+        entry = site["packages"][name]
+        if entry.get("install_dir", "site") != "site":
+            raise BuildError(f"{name} installs into {entry['install_dir']}; the snapshot start "
+                             "knows site-packages only")
+        with ZipFile(folder / entry["file_name"]) as z:
+            for info in z.infolist():
+                if not info.is_dir():
+                    files[SITE_PACKAGES + info.filename] = z.read(info)
+    dynlibs = sorted(path for path in files
+                     if path.endswith(".so") and "/tests/" not in path)
+    header = json.dumps({"files": [[path, len(data)] for path, data in files.items()],
+                         "dynlibs": dynlibs,
+                         "packages": [site["packages"][n]["name"] for n in names]}).encode()
+    return b"".join([b"EMLF", struct.pack("<I", len(header)), header, *files.values()])
+
+
+def make_snapshot(folder: Path, site: dict, lab_code: str | None) -> dict:
+    """Write START_FILES and SNAPSHOT_FILE into the site's pyodide/ `folder` (the runtime and the
+    wheels the browser gets are there already); returns what the worker needs to fetch and check
+    them. With `lab_code` (the worker's app code), the snapshot is taken after the lab, as it
+    opens without a query, is built. Cached by the sha256 of everything that goes in."""
+    archive = start_archive(site, folder)
+    shared = STATIC / "snapshot-start.js"
+    key = hashlib.sha256()
+    for part in [archive, shared.read_bytes(), SNAPSHOT_JS.encode(), (lab_code or "").encode(),
+                 *((folder / name).read_bytes() for name in PYODIDE_CORE)]:
+        key.update(hashlib.sha256(part).digest())
+    cached = CACHE / "snapshot" / key.hexdigest()[:16]
+    if not (cached / SNAPSHOT_FILE).exists():
+        log("making the memory snapshot (Pyodide in node: the lab's start-up imports)")
+        started = time.monotonic()
+        work = Path(tempfile.mkdtemp(prefix="snapshot-", dir=CACHE))
+        try:
+            (work / "start.bin").write_bytes(archive)
+            (work / "lab.js").write_text(lab_code or "", encoding="utf-8")
+            run(["node", "-e", SNAPSHOT_JS, str(folder.resolve()), str(shared),
+                 str(work / "start.bin"), str(work / "snapshot.bin"), "./panel/",
+                 str(work / "lab.js") if lab_code else ""])
+            memory = (work / "snapshot.bin").read_bytes()
+            (work / "out").mkdir()
+            # gzip: 63 MB of memory are ~18 MB; the worker inflates with DecompressionStream.
+            (work / "out" / START_FILES).write_bytes(gzip.compress(archive, 6, mtime=0))
+            (work / "out" / SNAPSHOT_FILE).write_bytes(gzip.compress(memory, 6, mtime=0))
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(cached, ignore_errors=True)
+            (work / "out").replace(cached)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        log(f"snapshot: {len(memory) / 1e6:.1f} MB of memory, "
+            f"{(cached / SNAPSHOT_FILE).stat().st_size / 1e6:.1f} MB gzipped "
+            f"({time.monotonic() - started:.1f} s)")
+    result = {"lab": bool(lab_code)}
+    for key_name, name in (("memory", SNAPSHOT_FILE), ("files", START_FILES)):
+        shutil.copy2(cached / name, folder / name)
+        result[key_name] = {"url": f"./pyodide/{name}", "sha256": sha256(folder / name),
+                            "size": (folder / name).stat().st_size}
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
 # The site
 
 def site_lock(lock: dict, compiled: dict[str, Path], pure: dict[str, tuple[Path, list[str]]]) -> dict:
@@ -568,27 +689,26 @@ def panel_version() -> str:
     return PURE_WHEELS["panel"][0]
 
 
-def convert(app: Path, out: Path, worker_config: dict) -> tuple[str, str]:
-    """Prerender `app` with Panel's converter, with our worker and page script; (html, worker js)."""
+def convert(app: Path, out: Path) -> tuple[str, str]:
+    """Prerender `app` with Panel's converter, with our page script; (html, the worker's app code:
+    Panel's, escaped for a JS template literal, for render_worker)."""
     # Panel computes every resource URL from PANEL_CDN_ROOT when it is imported: point it at the
     # site's own copy (the worker sets the same, absolute, through loadPyodide's env).
     os.environ["PANEL_CDN_ROOT"] = "./panel/"
     if "panel" in sys.modules and not sys.modules["panel"].config.cdn_root == "./panel/":
         raise BuildError("panel was imported before PANEL_CDN_ROOT was set")
-    import jinja2
     import panel
     from panel.io import convert as pn_convert
 
     if panel.__version__ != panel_version():
         raise BuildError(f"the build environment has panel {panel.__version__}; the site ships "
                          f"{panel_version()}. Install the lab extra: pip install -e '.[lab]'")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(STATIC), autoescape=False,
-                             keep_trailing_newline=True)
-    worker_template = env.get_template("worker.js")
+    env = templates()
     handler_template = env.get_template("handler.js")
+    codes = []
 
     class Worker:
-        """Panel renders the worker with its own variables; we add ours."""
+        """Panel renders the worker with its own variables: we keep its app code."""
 
         def render(self, context):
             # Right after Panel creates the document, before the app's code: give Panel's
@@ -597,9 +717,9 @@ def convert(app: Path, out: Path, worker_config: dict) -> tuple[str, str]:
             if anchor not in context["code"]:
                 raise BuildError("Panel's generated app code no longer calls init_doc(); "
                                  "update convert() in build.py")
-            code = context["code"].replace(
-                anchor, anchor + "import app.runtime\\napp.runtime.sync_page_location()\\n", 1)
-            return worker_template.render(code=code, config=json.dumps(worker_config, indent=2))
+            codes.append(context["code"].replace(
+                anchor, anchor + "import app.runtime\\napp.runtime.sync_page_location()\\n", 1))
+            return ""
 
     class Handler:
         def render(self, context):
@@ -619,10 +739,25 @@ def convert(app: Path, out: Path, worker_config: dict) -> tuple[str, str]:
         if result is None or not (staging / f"{stem}.html").exists():
             raise BuildError(f"Panel could not convert {app} (its error is printed above)")
         html = (staging / f"{stem}.html").read_text(encoding="utf-8")
-        worker = (staging / f"{stem}.js").read_text(encoding="utf-8")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return html, worker
+    if len(codes) != 1:
+        raise BuildError(f"Panel's converter rendered the worker {len(codes)} times; expected once")
+    return html, codes[0]
+
+
+def templates():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(STATIC), autoescape=False,
+                              keep_trailing_newline=True)
+
+
+def render_worker(code: str, config: dict) -> str:
+    """static/worker.js with the app code, the site's configuration and the snapshot code."""
+    return templates().get_template("worker.js").render(
+        code=code, config=json.dumps(config, indent=2),
+        snapshot_js=(STATIC / "snapshot-start.js").read_text(encoding="utf-8"))
 
 
 STAGES = [
@@ -669,7 +804,8 @@ def check_offline(out: Path, allowed: tuple[str, ...]) -> None:
                 raise BuildError(f"{name} would fetch from another origin: {url[:160]}")
 
 
-def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -> None:
+def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True,
+          snapshot: bool = True) -> None:
     started = time.monotonic()
     CACHE.mkdir(parents=True, exist_ok=True)
     core, lock = fetch_pyodide_core()
@@ -698,29 +834,32 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -
         config = {"indexURL": PYODIDE_CDN, "lockFileURL": None,
                   "packages": ["numpy", "packaging"],
                   "wheels": [f"./pyodide/{path.name}" for path, _ in pure.values()],
-                  "panelRoot": "./panel/", "prefetch": []}
+                  "panelRoot": "./panel/", "prefetchRuntime": [], "prefetchPackages": [],
+                  "snapshot": None}
         for path, _ in pure.values():
             shutil.copy2(path, staging / "pyodide" / path.name)
     else:
         site = site_lock(lock, compiled, pure)
         # The worker fetches these at once, while the runtime downloads and compiles; Pyodide
         # then finds them in the HTTP cache (the runtime's own files first: it needs them first).
-        prefetch = ["./pyodide/pyodide.asm.wasm", "./pyodide/python_stdlib.zip",
-                    *(f"./pyodide/{site['packages'][name]['file_name']}"
-                      for name in lock_closure(site, STARTUP))]
+        # The packages only when the start does not come from the snapshot.
         config = {"indexURL": "./pyodide/", "lockFileURL": "./pyodide/pyodide-lock.json",
                   "packages": STARTUP, "wheels": [], "panelRoot": "./panel/",
-                  "prefetch": prefetch}
+                  "prefetchRuntime": ["./pyodide/pyodide.asm.wasm", "./pyodide/python_stdlib.zip"],
+                  "prefetchPackages": [f"./pyodide/{site['packages'][name]['file_name']}"
+                                       for name in lock_closure(site, STARTUP)]}
         for name in PYODIDE_CORE:
             shutil.copy2(stdlib if name == stdlib.name else core / name, staging / "pyodide" / name)
         for path in [*compiled.values(), *(p for p, _ in pure.values())]:
             shutil.copy2(path, staging / "pyodide" / path.name)
         (staging / "pyodide" / "pyodide-lock.json").write_text(json.dumps(site, indent=1))
 
-    html, worker = convert(app, staging, config)
+    html, code = convert(app, staging)
+    if snapshot and not cdn:
+        config["snapshot"] = make_snapshot(staging / "pyodide", site, code)
     html = finish_html(html)
     (staging / "index.html").write_text(html, encoding="utf-8")
-    (staging / "worker.js").write_text(worker, encoding="utf-8")
+    (staging / "worker.js").write_text(render_worker(code, config), encoding="utf-8")
     for name in ("loader.css", "favicon.svg", "embed-example.html"):
         shutil.copy2(STATIC / name, staging / name)
     if not cdn:  # benchmarks/browser.py's reference: the same Pyodide, importing numpy only
@@ -728,15 +867,15 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True) -
             shutil.copy2(STATIC / name, staging / name)
     copy_panel_and_bokeh_assets(staging, pypi_original("panel"), pypi_original("bokeh"), html)
     check_offline(staging, (PYODIDE_CDN,) if cdn else ())
-    (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py)))
+    (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py, snapshot)))
     shutil.rmtree(out, ignore_errors=True)
     staging.replace(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     log(f"wrote {out} ({size / 1e6:.1f} MB on disk) in {time.monotonic() - started:.1f} s")
 
 
-def build_key(app: Path, cdn: bool, compile_py: bool) -> dict:
-    return {"cdn": cdn, "app": str(app), "compiled": compile_py}
+def build_key(app: Path, cdn: bool, compile_py: bool, snapshot: bool) -> dict:
+    return {"cdn": cdn, "app": str(app), "compiled": compile_py, "snapshot": snapshot}
 
 
 def pypi_original(name: str) -> Path:
@@ -762,6 +901,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
         ".json": "application/json", ".whl": "application/zip", ".zip": "application/zip",
+        ".gz": "application/octet-stream",
         ".svg": "image/svg+xml", ".css": "text/css", ".html": "text/html; charset=utf-8",
     }
 
@@ -810,15 +950,19 @@ def main(argv: list[str] | None = None) -> int:
                              "offline; the browser needs internet access)")
     parser.add_argument("--no-compile", dest="compile_py", action="store_false",
                         help="ship .py sources instead of Pyodide-compiled .pyc (slower start)")
+    parser.add_argument("--no-snapshot", dest="snapshot", action="store_false",
+                        help="no memory snapshot: the site always starts by loading packages "
+                             "and importing (slower start)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = parser.parse_args(argv)
     out, app = args.out.resolve(), args.app.resolve()
     try:
         stamp = out / ".emlab-build"
         stale = (args.force or args.command == "build" or sources_newer_than(stamp, app)
-                 or json.loads(stamp.read_text()) != build_key(app, args.cdn, args.compile_py))
+                 or json.loads(stamp.read_text()) != build_key(app, args.cdn, args.compile_py,
+                                                                args.snapshot))
         if stale:
-            build(out, app, cdn=args.cdn, compile_py=args.compile_py)
+            build(out, app, cdn=args.cdn, compile_py=args.compile_py, snapshot=args.snapshot)
         if args.command == "serve":
             serve(out, args.port)
     except BuildError as error:

@@ -15,7 +15,10 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
 - ``page_is_behind()``: whether changes already made still wait for the page (static site only;
   the worker says so through ``watch_page``): Play takes no half-step then.
 - ``prepare_browser()``: called by the static site's worker before the app is imported; adapts
-  Panel 1.9 to Pyodide 0.27 (see its docstring). ``sync_page_location()``: called by the worker
+  Panel 1.9 to Pyodide 0.27 (see its docstring). ``prepare_snapshot()``: the same plus every
+  import of the lab's start, run by ``build.py`` before it takes the memory snapshot the site
+  starts from; ``after_restore()``: run by the worker right after restoring it (fresh random
+  state for this page load). ``sync_page_location()``: called by the worker
   right after Panel's document exists, so ``pn.state.location`` describes the page (its query
   string included) in the browser as it does under ``panel serve``.
 
@@ -27,8 +30,9 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["IN_BROWSER", "after_this_update", "load_packages", "page_is_behind", "prepare_browser",
-           "query_string", "sync_page_location", "watch_page"]
+__all__ = ["IN_BROWSER", "after_restore", "after_this_update", "load_packages", "page_is_behind",
+           "prepare_browser", "prepare_snapshot", "query_string", "sync_page_location",
+           "watch_page"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -173,6 +177,50 @@ def prepare_browser() -> None:
 
     HTML_SANITIZER._sanitize = _clean_html
     _count_busy_only_for_indicators()
+
+
+# What the lab's start imports (the app script Panel's converter wraps, and the worker's own
+# glue): imported once before the memory snapshot is taken, so a restored page imports nothing.
+# (Found by listing what building the lab imported after these: Panel's Markdown pane, its HTML
+# sanitizer, KaTeX, numpy.random.)
+SNAPSHOT_IMPORTS = ("panel", "panel.io.pyodide", "panel.io.state", "panel.io.location",
+                    "panel.io.browser", "panel.models.katex", "panel.entry_points",
+                    "bokeh.plotting", "bokeh.document.events", "bokeh.events", "bokeh.server",
+                    "numpy.random", "numpy.ma", "bleach", "bleach.sanitizer", "bleach.linkifier",
+                    "markdown", "mdit_py_plugins.anchors", "mdit_py_plugins.deflist",
+                    "mdit_py_plugins.footnote", "mdit_py_plugins.tasklists",
+                    "bleach._vendor.html5lib.treebuilders.etree",
+                    "bleach._vendor.html5lib.treewalkers.etree", "xml.dom", "xml.etree.ElementTree",
+                    "secrets", "app.session", "app.urlstate",
+                    "app.views")
+
+
+def prepare_snapshot() -> None:
+    """``prepare_browser()`` and every import of the lab's start: what ``build.py`` runs (in node)
+    before it takes the memory snapshot that the static site restores instead of importing."""
+    import importlib
+
+    prepare_browser()
+    for name in SNAPSHOT_IMPORTS:
+        importlib.import_module(name)
+
+
+def after_restore() -> None:
+    """Give this page load its own random state; the worker calls it right after restoring the
+    memory snapshot (which froze the state the build had).
+
+    Python's ``random`` and numpy's legacy global generator were seeded when the snapshot was
+    made: seeded again from the browser's entropy here. (The lab draws its randomness from
+    ``np.random.default_rng(seed)``, deterministic by design, and ``default_rng()`` without a
+    seed reads fresh entropy at each call.) The str hash secret cannot change in a running
+    interpreter (every dict in memory depends on it): it stays the build's; it only orders sets.
+    """
+    import random
+
+    import numpy as np
+
+    random.seed()
+    np.random.seed()
 
 
 def _count_busy_only_for_indicators() -> None:

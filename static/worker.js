@@ -1,6 +1,9 @@
 // EM Lab's Pyodide worker. A Jinja template rendered by build.py (variables: config, code).
 //
-// Differs from Panel's stock worker (panel/_templates/pyodide_worker.js) in four ways:
+// Differs from Panel's stock worker (panel/_templates/pyodide_worker.js) in five ways:
+// - It starts from a memory snapshot when the site has one (build.py makes it): Python as it is
+//   after the lab's start-up imports, restored in a fraction of the time they take. Any failure
+//   to fetch, check or restore it falls back to the ordinary start below, with one console note.
 // - Every file comes from the site itself (or, with --cdn, the runtime from jsDelivr): Pyodide,
 //   then ONE loadPackage of names from the site's pyodide-lock.json, each wheel sha256-checked.
 //   No micropip, no dependency resolution at run time.
@@ -34,16 +37,41 @@ let applyPatch = null;   // Python: apply one JSON patch from the browser to the
 let linkDocument = null; // Python: start sending document changes to the browser
 let patchApplied = null; // Python: the page applied the last patch; send what waits
 
-// Every file the start needs is requested now, in parallel: the wheels download while the runtime
-// downloads and compiles, and Pyodide's own requests then find them in the browser's HTTP cache
-// (the site serves them as immutable). Bodies are read to the end so the cache holds them whole.
-const prefetched = Promise.all(CONFIG.prefetch.map(
-  (url) => fetch(absolute(url)).then((response) => response.arrayBuffer()).then(() => null,
-                                                                                  () => null)));
+// Every file the start needs is requested now, in parallel: the runtime's files download while
+// the worker starts, and Pyodide's own requests then find them in the browser's HTTP cache (the
+// site serves them as immutable). Bodies are read to the end so the cache holds them whole.
+function prefetch(urls) {
+  return Promise.all(urls.map((url) => fetch(absolute(url)).then(
+    (response) => response.arrayBuffer()).then(() => null, () => null)));
+}
 
-async function startApplication() {
-  progress("runtime", "Starting Python (Pyodide)");
-  importScripts(absolute(CONFIG.indexURL + "pyodide.js"));
+// ---- the snapshot start ------------------------------------------------------------------
+{{ snapshot_js }}
+// One file of the snapshot start, fetched, checked against the sha256 build.py recorded and
+// inflated (gzip, by the browser's own DecompressionStream).
+async function fetchChecked(file) {
+  const response = await fetch(absolute(file.url));
+  if (!response.ok) throw new Error(`${file.url}: HTTP ${response.status}`);
+  const packed = await response.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", packed));
+  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  if (hex !== file.sha256) throw new Error(`${file.url}: not the file this build made (sha256)`);
+  const inflated = new Response(new Blob([packed]).stream().pipeThrough(
+    new DecompressionStream("gzip")));
+  return new Uint8Array(await inflated.arrayBuffer());
+}
+
+const useSnapshot = Boolean(CONFIG.snapshot);
+const runtimePrefetched = prefetch(CONFIG.prefetchRuntime);
+// (settled: a failure is looked at when the start needs the files, never unhandled)
+const snapshotFetched = useSnapshot
+  ? Promise.all([fetchChecked(CONFIG.snapshot.memory), fetchChecked(CONFIG.snapshot.files)])
+    .then((files) => ({files: files}), (error) => ({error: error}))
+  : null;
+// Without a snapshot the wheels are needed at once; with one, only if it fails.
+let packagesPrefetched = useSnapshot ? null : prefetch(CONFIG.prefetchPackages);
+
+function pyodideOptions() {
   const options = {
     indexURL: absolute(CONFIG.indexURL),
     // Panel computes its resource URLs from PANEL_CDN_ROOT when it is imported.
@@ -52,7 +80,50 @@ async function startApplication() {
   if (CONFIG.lockFileURL) {
     options.lockFileURL = absolute(CONFIG.lockFileURL);
   }
-  self.pyodide = await loadPyodide(options);
+  return options;
+}
+
+// Python as build.py left it after the lab's start-up imports: the start-up packages' files and
+// numpy's libraries put in place before the interpreter starts (static/snapshot-start.js), then
+// the memory restored. Throws on any failure (the caller then starts the ordinary way).
+async function startFromSnapshot() {
+  progress("runtime", "Downloading Python and its saved start");
+  // Defines _createPyodideModule, which loadPyodide then uses (wrapped below).
+  importScripts(absolute(CONFIG.indexURL + "pyodide.asm.js"));
+  const fetched = await snapshotFetched;
+  if (fetched.error) throw fetched.error;
+  const [memory, files] = fetched.files;
+  mark("fetch");
+  progress("packages", "Restoring numpy, Bokeh and Panel from the saved start");
+  const archive = emlabReadArchive(files);
+  mark("unpack");
+  await runtimePrefetched;
+  const unwrap = emlabPreloadArchive(archive);
+  let pyodide;
+  try {
+    pyodide = await loadPyodide({
+      ...pyodideOptions(), _loadSnapshot: memory, _snapshotDeserializer: emlabDeserializeJs,
+    });
+  } finally {
+    unwrap();
+  }
+  // Pyodide's JS side does not know what the snapshot holds: a later loadPackage (matplotlib
+  // for the export) must not load numpy & co. again.
+  for (const name of archive.packages) pyodide.loadedPackages[name] = "default channel";
+  // This page load's own random state; and a first native call (numpy), so a restore that
+  // left the libraries unusable fails here, inside the fallback, not in the lab.
+  pyodide.runPython("import app.runtime\napp.runtime.after_restore()");
+  mark("runtime");
+  mark("packages");
+  mark("imports");
+  return pyodide;
+}
+
+// The ordinary start: Pyodide, then the start-up packages, then the imports.
+async function startOrdinary() {
+  progress("runtime", "Starting Python (Pyodide)");
+  if (packagesPrefetched === null) packagesPrefetched = prefetch(CONFIG.prefetchPackages);
+  const pyodide = await loadPyodide(pyodideOptions());
   mark("runtime");
 
   progress("packages", "Loading numpy, Bokeh and Panel");
@@ -61,24 +132,59 @@ async function startApplication() {
     messageCallback: (message) => progress("packages", message),
     errorCallback: (message) => console.error(message),
   };
-  await prefetched;
-  await self.pyodide.loadPackage(CONFIG.packages, loadOptions);
+  await packagesPrefetched;
+  await pyodide.loadPackage(CONFIG.packages, loadOptions);
   if (CONFIG.wheels.length) {
-    await self.pyodide.loadPackage(CONFIG.wheels.map(absolute), loadOptions);
+    await pyodide.loadPackage(CONFIG.wheels.map(absolute), loadOptions);
   }
   mark("packages");
 
   progress("app", "Importing Panel");
   // Adapts Panel 1.9 to Pyodide 0.27 (the jsnull shim, an HTML sanitizer) before the app runs.
-  self.pyodide.runPython(`
+  pyodide.runPython(`
 import app.runtime
 app.runtime.prepare_browser()
 import panel.io.pyodide
 `);
   mark("imports");
-  progress("app", "Building the lab");
+  return pyodide;
+}
+
+async function startApplication() {
+  importScripts(absolute(CONFIG.indexURL + "pyodide.js"));
+  if (useSnapshot) {
+    try {
+      self.pyodide = await startFromSnapshot();
+      timings.start = "snapshot";
+    } catch (error) {
+      // A note, not an error: the page still starts, only slower.
+      console.info(`EM Lab: starting without the saved start (${error && error.message || error})`);
+      self.pyodide = null;
+    }
+  }
+  if (!self.pyodide) {
+    self.pyodide = await startOrdinary();
+    timings.start = "ordinary";
+  }
   self.pyodide.globals.set("sendPatch", sendPatch);
-  const [docs_json, render_items, root_ids] = await self.pyodide.runPythonAsync(`{{ code }}`);
+  let built;
+  if (timings.start === "snapshot" && CONFIG.snapshot.lab && !self.location.search) {
+    // The snapshot holds the lab as it opens without a query (build.py built it): Panel learns
+    // the page's URL, and the document is serialized for the page.
+    progress("app", "Preparing the lab");
+    built = await self.pyodide.runPythonAsync(`
+import app.runtime
+from panel.io.pyodide import write_doc
+app.runtime.sync_page_location()
+await write_doc()
+`);
+    timings.lab = "saved";
+  } else {
+    progress("app", "Building the lab");
+    built = await self.pyodide.runPythonAsync(`{{ code }}`);
+    timings.lab = "built";
+  }
+  const [docs_json, render_items, root_ids] = built;
   [applyPatch, linkDocument, patchApplied] = self.pyodide.runPython(`
 import asyncio, functools
 import js, pyodide.ffi

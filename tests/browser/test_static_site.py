@@ -12,9 +12,14 @@ The first build downloads ~100 MB into .cache/ (pip and npm); later builds are o
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +36,10 @@ LIVE = 'body[data-pyodide="live"]'
 START_TIMEOUT = 180_000  # ms; a cold start here takes ~10 s, CI machines can be much slower
 
 
+# base URL -> the folder it serves (the snapshot fallback tests serve altered copies)
+SITE_FOLDERS: dict[str, Path] = {}
+
+
 def _build_and_serve(tmp_path_factory, app: str):
     out = tmp_path_factory.mktemp("site")
     build = subprocess.run([sys.executable, "build.py", "--out", str(out), "--app", app],
@@ -39,6 +48,7 @@ def _build_and_serve(tmp_path_factory, app: str):
     port = free_port()
     log = out.parent / f"serve-{port}.log"
     cmd = [sys.executable, "build.py", "serve", "--out", str(out), "--app", app, "--port", str(port)]
+    SITE_FOLDERS[f"http://127.0.0.1:{port}"] = out
     return serve(cmd, port, log=log, timeout=120)
 
 
@@ -159,13 +169,16 @@ def lab(lab_site, site_page):
 
 
 def test_lab_goes_live_with_everything_local(lab, screenshot):
-    """The lab starts in the browser from 127.0.0.1 only, shows its state as text, and no NaN."""
+    """The lab starts in the browser from 127.0.0.1 only, from the memory snapshot build.py made,
+    shows its state as text, and no NaN."""
     page = lab
     text = deep_text(page)
     assert "Iteration" in text and "Next" in text and "Log-likelihood" in text
     assert len(source(page, "emlab-means")["x"]) == 3
     assert_no_nan(page)
-    print("lab start-up timings (ms):", page.evaluate("window.emlab.timings"))
+    timings = page.evaluate("window.emlab.timings")
+    print("lab start-up timings (ms):", timings)
+    assert timings["start"] == "snapshot" and timings["lab"] == "saved"  # built in the snapshot
     screenshot(page, "lab-live")
 
 
@@ -488,3 +501,93 @@ def test_lab_link_shows_a_skeleton_not_another_data_set_while_loading(lab_site, 
     assert page.locator(".emlab-opening").count() == 0
     assert page.evaluate(SHOWN_TEXT_JS, "Old Faithful")
     assert len(source(page, "emlab-means")["x"]) == 2
+
+
+# ---- the snapshot start falls back to the ordinary one --------------------------------------
+
+SERVE_FOLDER = """
+import functools, sys
+sys.path.insert(0, sys.argv[1])
+import build
+handler = functools.partial(build.SiteHandler, directory=sys.argv[2])
+build.SiteServer(("127.0.0.1", int(sys.argv[3])), handler).serve_forever()
+"""
+
+
+@pytest.fixture(scope="module")
+def altered_site(lab_site, tmp_path_factory):
+    """A copy of the lab's site, served with build.py's handler; the test alters its files."""
+    folder = tmp_path_factory.mktemp("altered") / "site"
+    shutil.copytree(SITE_FOLDERS[lab_site], folder)
+    port = free_port()
+    cmd = [sys.executable, "-c", SERVE_FOLDER, str(REPO), str(folder), str(port)]
+    with serve(cmd, port, timeout=60) as base:
+        yield base, folder
+
+
+def _restore_copy(lab_site, folder: Path) -> None:
+    for name in ("worker.js", "pyodide"):
+        source_path = SITE_FOLDERS[lab_site] / name
+        if source_path.is_dir():
+            shutil.rmtree(folder / name)
+            shutil.copytree(source_path, folder / name)
+        else:
+            shutil.copy2(source_path, folder / name)
+
+
+def _starts_the_ordinary_way(page, base: str, notes: list[str]) -> None:
+    page.on("console", lambda m: "without the saved start" in m.text and notes.append(m.text))
+    open_live(page, base)
+    wait_status(page, iteration=0, phase="E")
+    assert page.evaluate("window.emlab.timings.start") == "ordinary"
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    assert_no_nan(page)
+    # One note (the page and the worker may each report it; Chromium mirrors worker logs).
+    assert notes and len(set(notes)) == 1, notes
+
+
+def test_lab_without_its_snapshot_file_starts_the_ordinary_way(lab_site, altered_site,
+                                                                guarded_page):
+    """A site whose snapshot file is missing (a partial upload) still starts, without it."""
+    base, folder = altered_site
+    _restore_copy(lab_site, folder)
+    (folder / "pyodide" / "emlab-snapshot.bin.gz").unlink()
+    notes: list[str] = []
+    _starts_the_ordinary_way(guarded_page, base, notes)
+    assert "HTTP 404" in notes[0]
+
+
+def test_lab_with_corrupt_snapshot_bytes_starts_the_ordinary_way(lab_site, altered_site,
+                                                                  site_page):
+    """Start-up files whose bytes differ from what the build recorded are not used."""
+    base, folder = altered_site
+    _restore_copy(lab_site, folder)
+    path = folder / "pyodide" / "emlab-start-files.bin.gz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    notes: list[str] = []
+    _starts_the_ordinary_way(site_page, base, notes)
+    assert "sha256" in notes[0]
+
+
+def test_lab_with_a_snapshot_of_another_runtime_build_starts_the_ordinary_way(
+        lab_site, altered_site, site_page):
+    """A snapshot that Pyodide refuses to restore (made by another build of the runtime; its
+    file checks out against the worker's record) falls back too."""
+    base, folder = altered_site
+    _restore_copy(lab_site, folder)
+    path = folder / "pyodide" / "emlab-snapshot.bin.gz"
+    memory = bytearray(gzip.decompress(path.read_bytes()))
+    memory[16] ^= 0xFF  # in the build id Pyodide writes after the magic and two lengths
+    path.write_bytes(gzip.compress(bytes(memory), 1))
+    worker = folder / "worker.js"
+    text = worker.read_text(encoding="utf-8")
+    config = json.loads(re.search(r"const CONFIG = (\{.*?\n\});", text, re.S).group(1))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    text = text.replace(config["snapshot"]["memory"]["sha256"], digest)
+    worker.write_text(text, encoding="utf-8")
+    notes: list[str] = []
+    _starts_the_ordinary_way(site_page, base, notes)
+    assert "build id" in notes[0]
