@@ -35,10 +35,19 @@ function emlabReadArchive(bytes) {
 // Make the next loadPyodide() start with the archive's files and libraries in place. Returns a
 // function that puts Pyodide's own module factory back (for a start without the snapshot).
 // Needs pyodide.asm.js loaded (it defines globalThis._createPyodideModule; loadPyodide then
-// calls ours).
-function emlabPreloadArchive(archive) {
+// calls ours). `compiled` (optional): a promise of pyodide.asm.wasm compiled already (the
+// browser compiles it while the snapshot downloads); if it fails, Pyodide's own way is used.
+function emlabPreloadArchive(archive, compiled) {
   const original = globalThis._createPyodideModule;
   globalThis._createPyodideModule = (settings) => {
+    if (compiled) {
+      const stock = settings.instantiateWasm;
+      settings.instantiateWasm = (imports, success) => {
+        compiled.then((module) => WebAssembly.instantiate(module, imports).then(
+          (instance) => success(instance, module))).catch(() => stock(imports, success));
+        return {};
+      };
+    }
     settings.preRun = [...(settings.preRun || []), (Module) => {
       const FS = Module.FS;
       const made = new Set();

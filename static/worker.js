@@ -47,22 +47,32 @@ function prefetch(urls) {
 
 // ---- the snapshot start ------------------------------------------------------------------
 {{ snapshot_js }}
-// One file of the snapshot start, fetched, checked against the sha256 build.py recorded and
-// inflated (gzip, by the browser's own DecompressionStream).
+// One file of the snapshot start, fetched and inflated (gzip, by the browser's own
+// DecompressionStream) as it arrives, then checked against the sha256 build.py recorded (of the
+// file as sent); nothing of it is used before the check.
 async function fetchChecked(file) {
   const response = await fetch(absolute(file.url));
   if (!response.ok) throw new Error(`${file.url}: HTTP ${response.status}`);
-  const packed = await response.arrayBuffer();
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", packed));
+  const [packed, toInflate] = response.body.tee();
+  const [sent, inflated] = await Promise.all([
+    new Response(packed).arrayBuffer(),
+    new Response(toInflate.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()
+      .catch((error) => error)]);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", sent));
   const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
   if (hex !== file.sha256) throw new Error(`${file.url}: not the file this build made (sha256)`);
-  const inflated = new Response(new Blob([packed]).stream().pipeThrough(
-    new DecompressionStream("gzip")));
-  return new Uint8Array(await inflated.arrayBuffer());
+  if (inflated instanceof Error) throw inflated;
+  return new Uint8Array(inflated);
 }
 
 const useSnapshot = Boolean(CONFIG.snapshot);
-const runtimePrefetched = prefetch(CONFIG.prefetchRuntime);
+// With the snapshot, the runtime's wasm is compiled while the snapshot downloads (Pyodide would
+// fetch and compile it only once the snapshot is there: it sizes the memory by it).
+const wasmURL = absolute(CONFIG.indexURL + "pyodide.asm.wasm");
+const wasmCompiled = useSnapshot ? WebAssembly.compileStreaming(fetch(wasmURL)) : null;
+if (wasmCompiled) wasmCompiled.catch(() => null);  // (a failure is handled where it is used)
+const runtimePrefetched = prefetch(CONFIG.prefetchRuntime.filter(
+  (url) => !(useSnapshot && absolute(url) === wasmURL)));
 // (settled: a failure is looked at when the start needs the files, never unhandled)
 const snapshotFetched = useSnapshot
   ? Promise.all([fetchChecked(CONFIG.snapshot.memory), fetchChecked(CONFIG.snapshot.files)])
@@ -98,7 +108,7 @@ async function startFromSnapshot() {
   const archive = emlabReadArchive(files);
   mark("unpack");
   await runtimePrefetched;
-  const unwrap = emlabPreloadArchive(archive);
+  const unwrap = emlabPreloadArchive(archive, wasmCompiled);
   let pyodide;
   try {
     pyodide = await loadPyodide({
