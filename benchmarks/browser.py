@@ -5,11 +5,14 @@ serves it on 127.0.0.1 with build.py's own server and drives Debian's chromium:
 
 - load to interactive (from navigation start to the moment the page is live), cold (a fresh
   browser profile per run) and warm (a reload, HTTP cache warm), median of --runs, of (a) the
-  lab and (b) the reference page build.py ships
-  (reference.html: the same Pyodide from the same site, in a worker, importing numpy only);
-  the ratio a/b says what the lab adds on top of the runtime itself;
-- where the lab's cold start goes (the worker's stage timings: runtime, packages, imports, app),
-  when the page first showed something (the lab's prerendered copy) and what each page downloaded;
+  lab as built (it starts from its memory snapshot), (a') the same site without its snapshot file
+  (the worker's fallback: the ordinary start, loading packages and importing) and (b) the
+  reference page build.py ships (reference.html: the same Pyodide from the same site, in a
+  worker, importing numpy only); the ratios to b say what the lab adds on top of the runtime;
+- where each cold start goes (the worker's marks, ms since it started: snapshot: fetch, unpack,
+  restore, lab built; fallback: runtime, packages, imports, lab built; then live, since
+  navigation: drawn and linked), when the page first showed something (the prerendered copy)
+  and what each page downloaded;
 - click-to-repaint of one half-step (click E-step/M-step until the status line shows the new
   phase, plus one animation frame) at N = 2000 and N = 20,000 points, K = 6, loaded through the
   lab's own CSV upload and K slider;
@@ -17,7 +20,7 @@ serves it on 127.0.0.1 with build.py's own server and drives Debian's chromium:
   half-steps that reached the page per second, and frames per second that showed a new one
   (Play waits for the page, so the two are equal when the page cannot draw 30 frames a second).
 
-    .venv/bin/python benchmarks/browser.py [--runs 5]
+    .venv/bin/python benchmarks/browser.py [--runs 5] [--load-only]
 """
 
 from __future__ import annotations
@@ -90,6 +93,17 @@ PLAY_JS = """
     }
     return samples;
   }
+"""
+
+
+# build.py's own handler (MIME types, cache headers) serving a folder: python -c SERVE_FOLDER
+# <repo> <folder> <port>.
+SERVE_FOLDER = """
+import functools, sys
+sys.path.insert(0, sys.argv[1])
+import build
+handler = functools.partial(build.SiteHandler, directory=sys.argv[2])
+build.SiteServer(("127.0.0.1", int(sys.argv[3])), handler).serve_forever()
 """
 
 
@@ -204,44 +218,75 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="load runs per page (median; 5)")
     parser.add_argument("--clicks", type=int, default=10, help="half-steps timed per size (10)")
+    parser.add_argument("--load-only", action="store_true",
+                        help="only the load figures (no click-to-repaint, no Play)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="emlab-bench-site-"))
     site = work / "site"
     subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "build.py", "serve", "--out", str(site),
-                               "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/"
+    # The fallback: the same site without its snapshot file (the worker notes it and starts the
+    # ordinary way). Served by build.py's handler, as is the site itself.
+    fallback = work / "fallback"
+    shutil.copytree(site, fallback)
+    (fallback / "pyodide" / "emlab-snapshot.bin.gz").unlink()
+    servers, bases = [], []
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.25)
+        for folder in (site, fallback):
+            port = free_port()
+            servers.append(subprocess.Popen([sys.executable, "-c", SERVE_FOLDER, str(ROOT),
+                                             str(folder), str(port)], stdout=subprocess.DEVNULL))
+            bases.append(f"http://127.0.0.1:{port}/")
+        for base in bases:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(base, timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.25)
+        base, fallback_base = bases
         with sync_playwright() as p:
-            lab_cold, lab_warm = load_times(p, base, args.runs)
-            ref_cold, ref_warm = load_times(p, base + "reference.html", args.runs)
+            # Interleaved run by run, so a busy moment of the shared machine hits all three.
+            rows = {"lab": ([], []), "fallback": ([], []), "ref": ([], [])}
+            for _ in range(args.runs):
+                for key, url in (("lab", base), ("fallback", fallback_base),
+                                 ("ref", base + "reference.html")):
+                    cold, warm = load_times(p, url, 1)
+                    rows[key][0].extend(cold)
+                    rows[key][1].extend(warm)
+            (lab_cold, lab_warm), (fb_cold, fb_warm), (ref_cold, ref_warm) = rows.values()
+            starts = {row.get("start") for row in lab_cold + lab_warm}
+            if starts != {"snapshot"}:
+                print(f"NOTE: the lab did not always start from its snapshot: {starts}")
             print(f"load to interactive, median of {args.runs} (ms)")
-            print(f"  {'':28s} {'cold':>8s} {'warm':>8s}")
-            for name, cold, warm in [("(a) EM Lab", lab_cold, lab_warm),
+            print(f"  {'':32s} {'cold':>8s} {'warm':>8s} {'cold/b':>8s} {'warm/b':>8s}")
+            ref_c, ref_w = median(ref_cold, 'interactive'), median(ref_warm, 'interactive')
+            for name, cold, warm in [("(a) EM Lab (snapshot start)", lab_cold, lab_warm),
+                                     ("(a') EM Lab (fallback start)", fb_cold, fb_warm),
                                      ("(b) Pyodide + numpy", ref_cold, ref_warm)]:
-                print(f"  {name:28s} {median(cold, 'interactive'):8.0f} "
-                      f"{median(warm, 'interactive'):8.0f}")
-            print(f"  {'ratio a/b':28s} "
-                  f"{median(lab_cold, 'interactive') / median(ref_cold, 'interactive'):8.2f} "
-                  f"{median(lab_warm, 'interactive') / median(ref_warm, 'interactive'):8.2f}")
-            print("where the lab's cold start goes, median (ms, cumulative from the worker's start):")
-            for key in ("runtime", "packages", "imports", "app", "interactive"):
-                print(f"  {key:12s} {median(lab_cold, key):8.0f}")
+                c, w = median(cold, 'interactive'), median(warm, 'interactive')
+                print(f"  {name:32s} {c:8.0f} {w:8.0f} {c / ref_c:8.2f} {w / ref_w:8.2f}")
+            print("where the cold start goes, median (ms; worker marks since the worker started, "
+                  "live since navigation):")
+            for name, rows_, keys in [
+                    ("(a) snapshot", lab_cold, [("fetched (memory + files, checked, inflated)",
+                                                 "fetch"), ("archive read", "unpack"),
+                                                ("restored (+ re-seeded)", "runtime"),
+                                                ("lab built", "app"), ("live", "interactive")]),
+                    ("(a') fallback", fb_cold, [("runtime", "runtime"), ("packages", "packages"),
+                                                ("imports", "imports"), ("lab built", "app"),
+                                                ("live", "interactive")])]:
+                print(f"  {name}: " + ", ".join(f"{label} {median(rows_, key):.0f}"
+                                                for label, key in keys))
             print(f"first paint (ms), cold: (a) {median(lab_cold, 'first_paint'):.0f}, "
+                  f"(a') {median(fb_cold, 'first_paint'):.0f}, "
                   f"(b) {median(ref_cold, 'first_paint'):.0f}")
             print(f"downloaded until live, cold: (a) {median(lab_cold, 'bytes') / 1e6:.1f} MB, "
+                  f"(a') {median(fb_cold, 'bytes') / 1e6:.1f} MB, "
                   f"(b) {median(ref_cold, 'bytes') / 1e6:.1f} MB; warm: (a) "
                   f"{median(lab_warm, 'bytes') / 1e6:.1f} MB")
-            for n in (2000, 20_000):
+            for n in () if args.load_only else (2000, 20_000):
                 csv = make_csv(work / f"points-{n}.csv", n)
                 repaint, in_python, steps, fps, backend = interaction(p, base, csv, n, args.clicks)
                 print(f"N = {n:>6,}, K = 6: click-to-repaint of a half-step {repaint:6.1f} ms "
@@ -249,8 +294,9 @@ def main() -> None:
                       f"Play {steps:5.1f} half-steps/s in {fps:5.1f} frames/s; "
                       f"main plot drawn with {backend}")
     finally:
-        server.terminate()
-        server.wait()
+        for server in servers:
+            server.terminate()
+            server.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
