@@ -954,11 +954,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="no memory snapshot: the site always starts by loading packages "
                              "and importing (slower start)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--as-is", dest="as_is", action="store_true",
+                        help="serve: the folder as it is, never rebuilt (an altered copy of a "
+                             "site, as the tests and benchmarks serve)")
     args = parser.parse_args(argv)
     out, app = args.out.resolve(), args.app.resolve()
     try:
         stamp = out / ".emlab-build"
-        stale = (args.force or args.command == "build" or sources_newer_than(stamp, app)
+        stale = not (args.as_is and args.command == "serve") and (
+                 args.force or args.command == "build" or sources_newer_than(stamp, app)
                  or json.loads(stamp.read_text()) != build_key(app, args.cdn, args.compile_py,
                                                                 args.snapshot))
         if stale:

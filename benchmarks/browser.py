@@ -96,17 +96,6 @@ PLAY_JS = """
 """
 
 
-# build.py's own handler (MIME types, cache headers) serving a folder: python -c SERVE_FOLDER
-# <repo> <folder> <port>.
-SERVE_FOLDER = """
-import functools, sys
-sys.path.insert(0, sys.argv[1])
-import build
-handler = functools.partial(build.SiteHandler, directory=sys.argv[2])
-build.SiteServer(("127.0.0.1", int(sys.argv[3])), handler).serve_forever()
-"""
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -227,7 +216,7 @@ def main() -> None:
     site = work / "site"
     subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=ROOT, check=True)
     # The fallback: the same site without its snapshot file (the worker notes it and starts the
-    # ordinary way). Served by build.py's handler, as is the site itself.
+    # ordinary way). Both served by build.py, as they are.
     fallback = work / "fallback"
     shutil.copytree(site, fallback)
     (fallback / "pyodide" / "emlab-snapshot.bin.gz").unlink()
@@ -235,8 +224,9 @@ def main() -> None:
     try:
         for folder in (site, fallback):
             port = free_port()
-            servers.append(subprocess.Popen([sys.executable, "-c", SERVE_FOLDER, str(ROOT),
-                                             str(folder), str(port)], stdout=subprocess.DEVNULL))
+            servers.append(subprocess.Popen(
+                [sys.executable, "build.py", "serve", "--as-is", "--out", str(folder),
+                 "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL))
             bases.append(f"http://127.0.0.1:{port}/")
         for base in bases:
             for _ in range(200):

@@ -505,22 +505,14 @@ def test_lab_link_shows_a_skeleton_not_another_data_set_while_loading(lab_site, 
 
 # ---- the snapshot start falls back to the ordinary one --------------------------------------
 
-SERVE_FOLDER = """
-import functools, sys
-sys.path.insert(0, sys.argv[1])
-import build
-handler = functools.partial(build.SiteHandler, directory=sys.argv[2])
-build.SiteServer(("127.0.0.1", int(sys.argv[3])), handler).serve_forever()
-"""
-
-
 @pytest.fixture(scope="module")
 def altered_site(lab_site, tmp_path_factory):
-    """A copy of the lab's site, served with build.py's handler; the test alters its files."""
+    """A copy of the lab's site, served by build.py as it is; the test alters its files."""
     folder = tmp_path_factory.mktemp("altered") / "site"
     shutil.copytree(SITE_FOLDERS[lab_site], folder)
     port = free_port()
-    cmd = [sys.executable, "-c", SERVE_FOLDER, str(REPO), str(folder), str(port)]
+    cmd = [sys.executable, "build.py", "serve", "--as-is", "--out", str(folder),
+           "--port", str(port)]
     with serve(cmd, port, timeout=60) as base:
         yield base, folder
 
