@@ -155,6 +155,8 @@ def test_export_loads_matplotlib_on_demand(placeholder_site, site_page):
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert any("/matplotlib-" in url for url in requested)
+    # Pyodide knows what the start loaded (from the snapshot too): numpy is not fetched again.
+    assert not any("/numpy-" in url for url in requested), requested
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +321,8 @@ def test_lab_export_png_loads_matplotlib_on_demand(lab):
     with open(download.value.path(), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert any("/matplotlib-" in url for url in requested)
+    # Pyodide knows what the start loaded (from the snapshot too): numpy is not fetched again.
+    assert not any("/numpy-" in url for url in requested), requested
 
 
 def test_lab_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
