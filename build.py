@@ -526,6 +526,7 @@ def rewrite_zip(src: Path, dst: Path, transform) -> None:
 SITE_PACKAGES = "/lib/python3.12/site-packages/"
 SNAPSHOT_FILE = "emlab-snapshot.bin.gz"       # the wasm memory after the imports
 START_FILES = "emlab-start-files.bin.gz"      # every file of the start-up packages, one archive
+SNAPSHOTS_KEPT = 6                            # in CACHE/snapshot/
 
 SNAPSHOT_JS = r"""
 const [indexURL, sharedJs, archivePath, outPath, panelRoot, labCodePath] = process.argv.slice(1);
@@ -622,6 +623,10 @@ def make_snapshot(folder: Path, site: dict, lab_code: str | None) -> dict:
         log(f"snapshot: {len(memory) / 1e6:.1f} MB of memory, "
             f"{(cached / SNAPSHOT_FILE).stat().st_size / 1e6:.1f} MB gzipped "
             f"({time.monotonic() - started:.1f} s)")
+        # ~25 MB each, one per change of the app: the newest few are kept.
+        made = sorted(cached.parent.iterdir(), key=lambda d: d.stat().st_mtime, reverse=True)
+        for old in made[SNAPSHOTS_KEPT:]:
+            shutil.rmtree(old, ignore_errors=True)
     result = {"lab": bool(lab_code)}
     for key_name, name in (("memory", SNAPSHOT_FILE), ("files", START_FILES)):
         shutil.copy2(cached / name, folder / name)
