@@ -9,6 +9,9 @@ here computes EM. Imports panel and param only.
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import numpy as np
 import panel as pn
 import param
@@ -387,7 +390,13 @@ class Controls(pn.viewable.Viewer):
         return int(max(30, 1000.0 / self.session.speed))
 
     def _start_timer(self):
-        if self._timer is None:
+        if runtime.IN_BROWSER:
+            # Pyodide 0.27's event loop logs a CancelledError traceback for every cancelled
+            # task, and Panel's periodic callback stops (and changes period) by cancelling one.
+            # So in the browser Play is a loop of our own that ends by itself when Play stops.
+            if self._timer is None or self._timer.done():
+                self._timer = asyncio.ensure_future(self._play_loop())
+        elif self._timer is None:
             self._timer = pn.state.add_periodic_callback(self._on_tick, period=self._period_ms())
             self.session.param.watch(self._on_speed, ["speed"])
         elif not self._timer.running:
@@ -395,12 +404,19 @@ class Controls(pn.viewable.Viewer):
             self._timer.start()
 
     def _stop_timer(self):
-        if self._timer is not None and self._timer.running:
+        # The browser's loop sees Play stopped at its next turn and ends.
+        if not runtime.IN_BROWSER and self._timer is not None and self._timer.running:
             self._timer.stop()
 
     def _on_speed(self, event):
         if self._timer is not None:
             self._timer.period = self._period_ms()
+
+    async def _play_loop(self):
+        while self.session.playing:
+            started = time.monotonic()
+            self._on_tick()
+            await asyncio.sleep(max(0.0, self._period_ms() / 1000 - (time.monotonic() - started)))
 
     def _on_tick(self):
         # One half-step ahead of the page at most: while the last one still waits for the page

@@ -254,3 +254,54 @@ def screenshot(tmp_path):
         return path
 
     return take
+
+
+# ---------------------------------------------------------------------------------------------
+# the static site: built once per test session, shared by every module that opens it
+
+LIVE = 'body[data-pyodide="live"]'
+START_TIMEOUT = 180_000  # ms; a cold start here takes ~10 s, CI machines can be much slower
+
+
+# base URL -> the folder it serves (the snapshot fallback tests serve altered copies)
+SITE_FOLDERS: dict[str, Path] = {}
+
+
+def build_and_serve(tmp_path_factory, app: str):
+    out = tmp_path_factory.mktemp("site")
+    build = subprocess.run([sys.executable, "build.py", "--out", str(out), "--app", app],
+                           cwd=REPO, capture_output=True, text=True, timeout=1800)
+    assert build.returncode == 0, f"build.py failed:\n{build.stdout}\n{build.stderr}"
+    port = free_port()
+    log = out.parent / f"serve-{port}.log"
+    cmd = [sys.executable, "build.py", "serve", "--out", str(out), "--app", app, "--port", str(port)]
+    SITE_FOLDERS[f"http://127.0.0.1:{port}"] = out
+    return serve(cmd, port, log=log, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def lab_site(tmp_path_factory):
+    """The lab's static site (app/main.py), served; yields its base URL."""
+    with build_and_serve(tmp_path_factory, "app/main.py") as base:
+        yield base
+
+
+@pytest.fixture
+def site_page(guarded_page):
+    """guarded_page that also fails on any failed request or HTTP error status."""
+    failures = []
+    guarded_page.on("requestfailed",
+                    lambda r: failures.append(f"{r.url}: {r.failure}"))
+    guarded_page.on("response",
+                    lambda r: r.status >= 400 and failures.append(f"{r.url}: HTTP {r.status}"))
+    yield guarded_page
+    # Requests the off-loopback guard aborted are reported by it already.
+    failures = [f for f in failures if "127.0.0.1" in f.split(": ")[0]]
+    assert not failures, "failed requests:\n" + "\n".join(failures)
+
+
+def open_live(page, url):
+    """Open the site and wait until the Pyodide side has rendered and linked the document."""
+    page.goto(url)
+    page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
+    return page

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 from labpage import open_lab, wait_status
-from test_static_site import LIVE, START_TIMEOUT, _build_and_serve
+from conftest import LIVE, START_TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -191,21 +191,13 @@ def test_layout_under_panel_serve(panel_server, guarded_page, screenshot):
 # ---------------------------------------------------------------------------------------------
 # the static site (Python in the browser)
 
-@pytest.fixture(scope="module")
-def layout_site(tmp_path_factory):
-    """The lab's static site, built and served for this module (test_static_site.py's lab_site
-    is that module's own)."""
-    with _build_and_serve(tmp_path_factory, "app/main.py") as base:
-        yield base
-
-
-def test_layout_in_the_static_site(layout_site, guarded_page, screenshot):
+def test_layout_in_the_static_site(lab_site, guarded_page, screenshot):
     """In the static site (Pyodide), framed as static/embed-example.html frames it (both frames
     800×600): the same checks; the second frame's exercise (switch to k-means) can be done; then
     the full page at every size."""
     page = guarded_page
     page.set_viewport_size({"width": 1000, "height": 1400})
-    page.goto(layout_site + "/embed-example.html")
+    page.goto(lab_site + "/embed-example.html")
     problems = []
     for i in range(2):
         page.locator("iframe").nth(i).scroll_into_view_if_needed()
@@ -220,7 +212,7 @@ def test_layout_in_the_static_site(layout_site, guarded_page, screenshot):
     frame.locator(".emlab-plot-caption", has_text="k-means: hard").wait_for(timeout=30_000)
     screenshot(page, "layout-site-embed-example")
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(layout_site + "/index.html")
+    page.goto(lab_site + "/index.html")
     page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
     wait_status(page, iteration=0, phase="E")
     problems += check_full_page_sizes(page, "site", screenshot)

@@ -17,14 +17,14 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import REPO, deep_text, free_port, serve
+from conftest import (LIVE, SITE_FOLDERS, START_TIMEOUT, build_and_serve, deep_text,
+                      free_port, open_live, serve)
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
                      check_keyboard_shortcuts, check_lowering_k, check_no_css_sets_plot_visuals,
                      check_phone_layout, check_sliders_are_named, check_switching_data_sets,
@@ -32,59 +32,11 @@ from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words
 
 pytestmark = pytest.mark.browser
 
-LIVE = 'body[data-pyodide="live"]'
-START_TIMEOUT = 180_000  # ms; a cold start here takes ~10 s, CI machines can be much slower
-
-
-# base URL -> the folder it serves (the snapshot fallback tests serve altered copies)
-SITE_FOLDERS: dict[str, Path] = {}
-
-
-def _build_and_serve(tmp_path_factory, app: str):
-    out = tmp_path_factory.mktemp("site")
-    build = subprocess.run([sys.executable, "build.py", "--out", str(out), "--app", app],
-                           cwd=REPO, capture_output=True, text=True, timeout=1800)
-    assert build.returncode == 0, f"build.py failed:\n{build.stdout}\n{build.stderr}"
-    port = free_port()
-    log = out.parent / f"serve-{port}.log"
-    cmd = [sys.executable, "build.py", "serve", "--out", str(out), "--app", app, "--port", str(port)]
-    SITE_FOLDERS[f"http://127.0.0.1:{port}"] = out
-    return serve(cmd, port, log=log, timeout=120)
-
-
 @pytest.fixture(scope="session")
 def placeholder_site(tmp_path_factory):
     """The placeholder app's static site, served; yields its base URL."""
-    with _build_and_serve(tmp_path_factory, "tests/browser/placeholder_app.py") as base:
+    with build_and_serve(tmp_path_factory, "tests/browser/placeholder_app.py") as base:
         yield base
-
-
-@pytest.fixture(scope="session")
-def lab_site(tmp_path_factory):
-    """The lab's static site (app/main.py), served; yields its base URL."""
-    with _build_and_serve(tmp_path_factory, "app/main.py") as base:
-        yield base
-
-
-@pytest.fixture
-def site_page(guarded_page):
-    """guarded_page that also fails on any failed request or HTTP error status."""
-    failures = []
-    guarded_page.on("requestfailed",
-                    lambda r: failures.append(f"{r.url}: {r.failure}"))
-    guarded_page.on("response",
-                    lambda r: r.status >= 400 and failures.append(f"{r.url}: HTTP {r.status}"))
-    yield guarded_page
-    # Requests the off-loopback guard aborted are reported by it already.
-    failures = [f for f in failures if "127.0.0.1" in f.split(": ")[0]]
-    assert not failures, "failed requests:\n" + "\n".join(failures)
-
-
-def open_live(page, url):
-    """Open the site and wait until the Pyodide side has rendered and linked the document."""
-    page.goto(url)
-    page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
-    return page
 
 
 def click_rapidly(page, label: str, times: int) -> None:

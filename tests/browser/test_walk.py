@@ -36,9 +36,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import HARMLESS_CONSOLE, REPO, deep_text
+from conftest import HARMLESS_CONSOLE, REPO, deep_text, open_live
 from labpage import NONFINITE_JS, TO_PAGE_JS, open_lab, status, wait_status
-from test_static_site import lab_site, open_live, site_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
@@ -616,7 +615,7 @@ def test_walk_panel_serve(guarded_page, panel_server, tmp_path, screenshot):
     walk(w, screenshot)
 
 
-def test_walk_static_site(lab_site, site_page, tmp_path, screenshot):  # noqa: F811 (fixtures)
+def test_walk_static_site(lab_site, site_page, tmp_path, screenshot):
     """The walk in the static site (Python in the browser)."""
     w = Walk(site_page, "static site", upload_files(tmp_path))
     open_live(site_page, lab_site)
