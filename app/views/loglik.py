@@ -2,7 +2,8 @@
 
 Owns: a Bokeh figure built once (one marker per half-step: E-steps as circles, M-steps as
 triangles, the start as a square; the log-likelihood line; the ELBO as a dashed line; a marker where
-EM converged), its legend in HTML below it, and an HTML status line whose numbers are also in data-*
+EM converged; a marker at the bottom edge for the start's ELBO once it is left off the scale), its
+legend in HTML below it, and an HTML status line whose numbers are also in data-*
 attributes, so tests and the Pyodide build can read them. Reads ``session.trace()``; sends nothing back. Imports bokeh, panel,
 param, numpy only.
 """
@@ -16,7 +17,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.core.property.validation import without_property_validation
-from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span
+from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span, Text
 from bokeh.plotting import figure
 
 from app.views.updates import TextUpdates, assign_if_changed
@@ -54,6 +55,47 @@ def padded_range(values, pad=0.06, flat=1e-3) -> tuple[float, float]:
     return low - margin, high + margin
 
 
+# The half-step axis shows at least this many half-steps (three iterations): at the start it reads
+# 0..6, not a window around the single point, and it does not rescale on every early half-step.
+MIN_HALF_STEPS = 6
+
+
+def trace_x_range(step) -> tuple[float, float]:
+    """(start, end) of the half-step axis: from 0 (a little before, so the start's marker is
+    whole) to the last half-step, and to at least MIN_HALF_STEPS."""
+    step = np.asarray(step, dtype=float)
+    last = float(step.max()) if step.size else 0.0
+    end = max(last, MIN_HALF_STEPS)
+    pad = max(0.3, 0.02 * end)
+    return -pad, end + pad
+
+
+def trace_y_range(value, lower, kind) -> tuple[tuple[float, float], np.ndarray]:
+    """The y-range of the trace and which rows' lower bounds it leaves off the scale.
+
+    The start's ELBO (every point shared equally) can lie far below everything after it: each
+    half-step raises the ELBO, and an M-step's ELBO is at least the log-likelihood before it. Fitted
+    to it, the rest of the run would be a flat line at the top. So from the first M-step on (three
+    rows), the range follows the log-likelihood and the later bounds, and the start's ELBO, when
+    below them, is left off (drawn as a marker at the bottom edge). Before that (the start and its
+    E-step, where the ELBO rises to touch the log-likelihood) every point is in range.
+
+    Returns ``((start, end), off_scale)``, ``off_scale`` a bool array, one per row.
+    """
+    value = np.asarray(value, dtype=float)
+    lower = np.asarray(lower, dtype=float)
+    off_scale = np.zeros(len(value), dtype=bool)
+    if len(value) >= 3 and str(kind[0]) == "init":
+        rest = np.concatenate([value, lower[1:]])
+        rest = rest[np.isfinite(rest)]
+        if rest.size and lower[0] < rest.min():
+            off_scale[0] = True
+    start, end = padded_range(np.concatenate([value, lower[~off_scale]]))
+    if off_scale.any():  # a free band at the bottom for the marker and its label
+        start -= 0.12 * (end - start)
+    return (start, end), off_scale
+
+
 def follow_range(axis_range, start_end, fitted, refit=False):
     """Fit ``axis_range`` to ``start_end`` unless the user has panned or zoomed it since it was
     last fitted (``fitted``, returned by the previous call); ``refit`` fits it regardless.
@@ -75,8 +117,9 @@ def follow_range(axis_range, start_end, fitted, refit=False):
     return fitted
 
 
-def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point):
-    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star.
+def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point, off_scale):
+    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star,
+    the off-scale marker and its label.
 
     Added as plain glyph renderers: ``figure.line``/``scatter`` would also make a selection and a
     muted copy of every glyph, models the trace never uses but the page would build and carry.
@@ -93,7 +136,13 @@ def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point):
                                fill_color=M_GREEN, line_color=INK)),
             (converged_point, Scatter(x="step", y="value", marker="star", size=22,
                                       fill_color=STAR_YELLOW, line_color="#111111",
-                                      line_width=1.5))):
+                                      line_width=1.5)),
+            (off_scale, Scatter(x="step", y="y", marker="inverted_triangle", size=11,
+                                fill_color=ELBO_BLUE, line_color=INK)),
+            (off_scale, Text(x="step", y="y", text="label", x_offset=9, text_align="left",
+                             text_baseline="middle", text_color=ELBO_BLUE,
+                             text_font_size={"value": "12px"}, background_fill_color="white",
+                             background_fill_alpha=0.8))):
         fig.add_glyph(source, glyph)
 
 
@@ -149,6 +198,10 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
                                       name="emlab-trace-curve")
         self.converged_point = ColumnDataSource(dict(step=[], value=[]),
                                                 name="emlab-trace-converged")
+        # The start's ELBO when the y-range leaves it off (see trace_y_range): a marker at the
+        # bottom edge, under its half-step, and its value.
+        self.off_scale = ColumnDataSource(dict(step=[], y=[], label=[]),
+                                          name="emlab-trace-off-scale")
         self.figure = self._build_figure()
         self._quantity = None  # what the y axis and legend were last labelled for
         self._x_fit = self._y_fit = None  # the trace's axes as last fitted (see follow_range)
@@ -173,8 +226,9 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
                      y_axis_label="log-likelihood per point", background_fill_color="#fbfbfd")
         fig.grid.grid_line_color = "#e6e6ee"
         fig.outline_line_color = "#d0d0da"
+        fig.xaxis.ticker.min_interval = 1  # half-steps are whole numbers
         _draw_trace(fig, self.curve, self.start_point, self.e_points, self.m_points,
-                    self.converged_point)
+                    self.converged_point, self.off_scale)
         self._converged_span = Span(location=0, dimension="height", line_color="#888899",
                                     line_dash="dotted", line_width=1.5, visible=False)
         fig.add_layout(self._converged_span)
@@ -213,10 +267,12 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         # A shorter trace is a new start (reset, back, new data): fit it even if zoomed.
         refit = len(step) < self._trace_length
         self._trace_length = len(step)
-        self._x_fit = follow_range(self.figure.x_range, padded_range(step, pad=0.05, flat=0.5),
-                                   self._x_fit, refit)
-        self._y_fit = follow_range(self.figure.y_range,
-                                   padded_range(np.concatenate([value, lower])), self._y_fit, refit)
+        self._x_fit = follow_range(self.figure.x_range, trace_x_range(step), self._x_fit, refit)
+        (y0, y1), off_scale = trace_y_range(value, lower, kind)
+        self._y_fit = follow_range(self.figure.y_range, (y0, y1), self._y_fit, refit)
+        assign_if_changed(self.off_scale, dict(
+            step=step[off_scale], y=np.full(int(off_scale.sum()), y0 + 0.045 * (y1 - y0)),
+            label=[f"start's ELBO {format_number(v, 2)}, off the scale" for v in lower[off_scale]]))
         first = np.flatnonzero(converged)
         if first.size:
             assign_if_changed(self.converged_point,
