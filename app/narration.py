@@ -442,6 +442,28 @@ def restart_loaded(i, restart):
             f"{restart.n_iter} iterations; the trace shows its whole path.")
 
 
+def restart_standing(value, kind, optimum, n_optima, converged, collapsed=False):
+    """Where the current fit stands among the restarts' optima (``kind``: "same", "between",
+    "above" or "below"; ``optimum`` 0-based, the best first; ``value`` per point)."""
+    if collapsed:
+        return (f"**Your fit now** has a collapsed component: its {num(value, 5)} per point is a "
+                f"spike, not a better optimum. The dashed line marks it on the strip.")
+    here = f"**Your fit now** ({num(value, 5)} per point"
+    here += ")" if converged else ", not converged yet: it may still climb)"
+    if kind == "same" and optimum == 0:
+        where = "the best optimum the restarts found."
+    elif kind == "same":
+        where = (f"optimum {optimum + 1} of {n_optima}, a poorer local optimum than the best "
+                 f"restart's: load the best restart to compare.")
+    elif kind == "between":
+        where = f"between optima {optimum + 1} and {optimum + 2}."
+    elif kind == "above":
+        where = "better than every restart."
+    else:
+        where = "below every restart's optimum: load the best restart to compare."
+    return f"{here}: {where} The dashed line marks it on the strip."
+
+
 def model_selection_done(rows, best, reg_used, reg_setting):
     if not rows:
         return "Model selection could not fit any K on these data."

@@ -3,9 +3,9 @@
 Owns: two views with a button that asks the session for the expensive computation
 (``run_restarts``, ``compute_model_selection``) and a Bokeh figure, built once, that shows the result:
 a strip of final log-likelihoods (one dot per restart, one colour per distinct local optimum, a
-click or the picker loads that restart) and BIC/AIC against K with the best K marked. The fits run
+click or the picker loads that restart; a dashed line marks where the current fit stands) and BIC/AIC against K with the best K marked. The fits run
 after the button's spinner has reached the page (app.runtime.after_this_update). Imports bokeh,
-panel, param, numpy and app.runtime.
+panel, param, numpy, app.runtime and app.narration (its words).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d, TapTool
+from bokeh.models import (ColumnDataSource, HoverTool, Label, Legend, LegendItem, Range1d, Span,
+                          TapTool)
 from bokeh.plotting import figure
 
-from app import runtime
+from app import narration, runtime
 from app.views.loglik import format_number, padded_range
 
 OPTIMUM_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
@@ -39,6 +40,23 @@ def group_optima(values, tol=1e-4):
     return labels
 
 
+def fit_standing(value, optima, same=1e-4):
+    """Where ``value`` stands among ``optima`` (higher is better; sorted best first).
+
+    Returns ``(kind, j)``: ("same", j) within ``same`` of optimum j; ("between", j) between
+    optima j and j + 1; ("above", None) better than all; ("below", None) worse than all.
+    """
+    optima = np.asarray(optima, dtype=float)
+    close = np.flatnonzero(np.abs(optima - value) <= same)
+    if close.size:
+        return "same", int(close[np.argmin(np.abs(optima[close] - value))])
+    if value > optima[0]:
+        return "above", None
+    if value < optima[-1]:
+        return "below", None
+    return "between", int(np.flatnonzero(optima > value)[-1])
+
+
 class RestartsExplorer(pn.viewable.Viewer):
     """Run EM from R seeds; see how many distinct local optima they reach; load any one."""
 
@@ -57,13 +75,16 @@ class RestartsExplorer(pn.viewable.Viewer):
         self.load_button.on_click(self._on_load)
         self.summary = pn.pane.Markdown("Run EM from several seeds and compare where they end.",
                                         sizing_mode="stretch_width", margin=(0, 10))
-        self.source = ColumnDataSource(dict(value=[], jitter=[], seed=[], index=[], color=[],
-                                            optimum=[], iterations=[]),
+        self.standing = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10),
+                                         visible=False, css_classes=["emlab-restarts-standing"])
+        self.source = ColumnDataSource(dict(value=[], jitter=[], seed=[], index=[], number=[],
+                                            color=[], optimum=[], iterations=[]),
                                        name="emlab-restarts")
         self.figure = self._build_figure()
         self.source.selected.on_change("indices", self._on_dot_selected)
         self.session.param.watch(self._on_session, ["version"])
         self._shown = None
+        self._optima = None  # the value of each distinct optimum, best first
         self._on_session()
 
     def _build_figure(self):
@@ -77,15 +98,25 @@ class RestartsExplorer(pn.viewable.Viewer):
                            line_color="#222222", fill_alpha=0.85,
                            selection_line_width=3, nonselection_fill_alpha=0.35)
         fig.add_tools(HoverTool(renderers=[dots], tooltips=[
-            ("restart", "#@index"), ("seed", "@seed"), ("final", "@value{0.0000}"),
+            ("restart", "#@number"), ("seed", "@seed"), ("final", "@value{0.0000}"),
             ("optimum", "@optimum"), ("iterations", "@iterations")]))
         fig.select_one(TapTool).renderers = [dots]
+        # Where the current fit stands (after a drag into a poor optimum, say): a dashed line.
+        self.current = Span(location=0, dimension="height", line_color="#111111", line_width=2.5,
+                            line_dash="dashed", visible=False, name="emlab-restarts-current")
+        self.current_label = Label(x=0, y=0.95, text="your fit", text_font_size="12px",
+                                   text_font_style="bold", text_color="#111111",
+                                   text_baseline="top", x_offset=5, visible=False,
+                                   background_fill_color="white", background_fill_alpha=0.8)
+        fig.add_layout(self.current)
+        fig.add_layout(self.current_label)
         return fig
 
     def __panel__(self):
         return pn.Column(
             pn.Row(self.n_restarts, self.run_button, sizing_mode="stretch_width"),
             self.summary,
+            self.standing,
             pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
             self.picker,
             self.load_button,
@@ -120,10 +151,44 @@ class RestartsExplorer(pn.viewable.Viewer):
 
     def _on_session(self, *events):
         restarts = self.session.restarts
-        if restarts is self._shown:
+        if restarts is not self._shown:
+            self._shown = restarts
+            self._draw_restarts(restarts)
+        self._draw_current()
+
+    def _current_value(self):
+        """The current fit on the strip's scale (per point, right is better); None if none."""
+        s = self.session
+        n = max(len(s.X), 1)
+        if s.mode == "kmeans":
+            inertia = s.current_inertia()
+            return None if inertia is None else -float(inertia) / n
+        return s.current_log_likelihood() / n
+
+    def _draw_current(self):
+        """The dashed line and the sentence that place the current fit among the optima."""
+        value = self._current_value() if self._optima is not None else None
+        if value is None or not np.isfinite(value):
+            self.current.visible = self.current_label.visible = self.standing.visible = False
             return
-        self._shown = restarts
+        s = self.session
+        same = max(1e-4 * max(1.0, abs(value)), 0.0 if s.mode == "kmeans" else 10 * s.tol)
+        kind, j = fit_standing(value, self._optima, same=same)
+        self.standing.object = narration.restart_standing(
+            value, kind, j, len(self._optima), s.converged, collapsed=bool(s.collapse))
+        self.standing.visible = True
+        low, high = min(self._optima.min(), value), max(self._optima.max(), value)
+        half = max(0.05, 0.6 * (high - low))
+        middle = 0.5 * (low + high)
+        self.figure.x_range.update(start=middle - half, end=middle + half)
+        right = value > middle + 0.5 * half  # the label reads inward, away from the edge
+        self.current.update(location=value, visible=True)
+        self.current_label.update(x=value, visible=True, text_align="right" if right else "left",
+                                  x_offset=-5 if right else 5)
+
+    def _draw_restarts(self, restarts):
         if not restarts:
+            self._optima = None
             self.source.data = {k: [] for k in self.source.data}
             self.picker.options = {}
             self.load_button.disabled = True
@@ -136,22 +201,21 @@ class RestartsExplorer(pn.viewable.Viewer):
         self.source.data = dict(
             value=values, jitter=rng.uniform(-0.6, 0.6, len(values)),
             seed=[r.seed for r in restarts], index=list(range(len(restarts))),
+            number=list(range(1, len(restarts) + 1)),
             color=[OPTIMUM_COLORS[o % len(OPTIMUM_COLORS)] for o in optimum],
             optimum=[int(o) + 1 for o in optimum], iterations=[r.n_iter for r in restarts],
         )
-        # At least 0.1 per point wide: restarts that agree to 1e-6 must read as one optimum, not
-        # spread over an axis of 1e-6 ticks.
-        low, high = float(values.min()), float(values.max())
-        half = max(0.05, 0.6 * (high - low))
-        middle = 0.5 * (low + high)
-        self.figure.x_range.start, self.figure.x_range.end = middle - half, middle + half
+        # The best value of each optimum, best first. The axis (set by _draw_current, which also
+        # takes in the current fit) is at least 0.1 per point wide: restarts that agree to 1e-6
+        # must read as one optimum, not spread over an axis of 1e-6 ticks.
+        self._optima = np.array([values[optimum == o].max() for o in range(optimum.max() + 1)])
         kmeans = self.session.mode == "kmeans"
         self.figure.xaxis.axis_label = ("− final inertia per point" if kmeans
                                         else "final log-likelihood per point")
         n_optima = int(optimum.max()) + 1
         best = int(np.argmax(values))
         self.picker.options = {
-            f"#{i} · seed {r.seed} · {format_number(v, 4)}"
+            f"#{i + 1} · seed {r.seed} · {format_number(v, 4)}"
             + (" · best" if i == best else "")
             + (" · collapsed" if r.collapsed else ""): i
             for i, (r, v) in enumerate(zip(restarts, values))
