@@ -141,7 +141,7 @@ def test_tap_pins_the_nearest_point_and_adds_in_add_mode(lab):
     x, y = s.X[7]
     plot._on_tap(Tap(plot.figure, x=float(x), y=float(y), modifiers={"shift": False}))
     assert lab.view_state.pinned == 7
-    assert "Point <b>#7</b>" in lab.inspector.table.object
+    assert "Point <b>#8</b>" in lab.inspector.table.object  # numbered from 1
     n = len(s.X)
     lab.view_state.add_points = True
     plot._on_tap(Tap(plot.figure, x=100.0, y=100.0, modifiers={"shift": False}))
@@ -500,7 +500,7 @@ def test_inspector_table_is_bayes_rule(lab):
     s.e_step()
     lab.view_state.pinned = 3
     html = lab.inspector.table.object
-    assert html.count("<tr") == s.n_components + 1
+    assert html.count("<tr") == 2 * (s.n_components + 1)   # the components, then Bayes' rule
     assert f"{s.display_resp()[3].max():.3f}" in html
     lab.view_state.pinned = None
     assert "click" in lab.inspector.table.object

@@ -6,6 +6,7 @@
   NarrationPanel    collapse banner, messages, narration with equations (narration.py)
   RestartsExplorer, ModelSelection   many fits on demand (explore.py)
   PointInspector    the pinned point's table (inspect.py)
+  ResponsibilityTable  every point x every component, for a small data set (resptable.py)
   DataPanel         data picker, add-point mode, CSV upload (data.py)
   ExportPanel       PNG/SVG/JSON/CSV downloads (export.py)
   Lab               all of them in one layout (lab.py)
@@ -26,6 +27,7 @@ from app.views.lab import Lab
 from app.views.loglik import LogLikelihoodPlot
 from app.views.narration import NarrationPanel
 from app.views.plot import MainPlot
+from app.views.resptable import ResponsibilityTable
 from app.views.state import ViewState
 
 detached.install()
@@ -33,5 +35,5 @@ detached.install()
 __all__ = [
     "Controls", "DataPanel", "ExportPanel", "KeyboardShortcuts", "Lab", "LogLikelihoodPlot",
     "MainPlot", "ModelSelection", "NarrationPanel", "PointInspector", "RestartsExplorer",
-    "ViewState",
+    "ResponsibilityTable", "ViewState",
 ]

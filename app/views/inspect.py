@@ -1,9 +1,11 @@
-"""The point inspector: a small table of one pinned point's responsibilities, Bayes' rule in numbers.
+"""The point inspector: one pinned point's responsibilities as Bayes' rule, in numbers a learner
+can check with a calculator.
 
-Owns: an HTML table for the point pinned by a click on the plot (ViewState.pinned): per component
-its weight π_k, the density N(x | μ_k, Σ_k), their product and the responsibility r_k the plot
-colours by. Reads the session (point_info, mixture) and app.em's pure ``e_step`` on the one point;
-sends nothing back but "unpin". Imports panel, param, numpy, app.em, app.geometry.
+Owns: an HTML view of the point pinned by a click on the plot (ViewState.pinned): the components'
+parameters (π_k, μ_k, Σ_k and |Σ_k|) and, per component, the density N(x | μ_k, Σ_k), the product
+π_k·N and the responsibility r_k the plot colours by. Points and components are numbered from 1,
+as learners count. Reads the session (point_info, mixture) and app.em's pure ``e_step`` on the one
+point; sends nothing back but "unpin". Imports panel, param, numpy, app.em, app.geometry.
 """
 
 from __future__ import annotations
@@ -15,20 +17,35 @@ import panel as pn
 import param
 
 from app import em, geometry
-from app.views.loglik import format_number
 from app.views.state import ViewState
 
+DIGITS = 5
+"""Significant digits of every parameter shown: enough to reproduce r_k to 3 decimals by hand."""
 
-def _sci(value) -> str:
+
+def _sci(value, digits=DIGITS) -> str:
+    """``value`` with ``digits`` significant digits, as HTML (a power of ten when very small or
+    large); never "nan" or "inf"."""
     value = float(value)
     if not np.isfinite(value):
         return "—"
     if value == 0:
         return "0"
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4f}"
-    mantissa, exponent = f"{value:.3e}".split("e")
+    if 1e-3 <= abs(value) < 1e5:
+        decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(value)))))
+        text = f"{value:.{decimals}f}"
+        if float(text) != 0 and abs(float(text)) >= 10 ** (digits - decimals):  # 9.99995 -> 10.000
+            text = f"{value:.{max(decimals - 1, 0)}f}"
+        return text.replace("-", "−")
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     return f"{mantissa}·10<sup>{int(exponent)}</sup>".replace("-", "−")
+
+
+def _matrix(cov) -> str:
+    """A 2×2 matrix as a small HTML table (two rows in brackets)."""
+    (a, b), (c, d) = np.asarray(cov, dtype=float)
+    return ('<span class="matrix"><span>' + f"{_sci(a)}</span><span>{_sci(b)}</span>"
+            f"<span>{_sci(c)}</span><span>{_sci(d)}</span></span>")
 
 
 class PointInspector(pn.viewable.Viewer):
@@ -40,7 +57,7 @@ class PointInspector(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[_TABLE_CSS],
-                                  margin=(0, 10))
+                                  margin=(0, 10), css_classes=["emlab-inspect"])
         self.unpin = pn.widgets.Button(label="Unpin", width=90, visible=False)
         self.unpin.on_click(lambda e: setattr(self.view_state, "pinned", None))
         self.session.param.watch(self._on_change, ["version"])
@@ -63,7 +80,8 @@ class PointInspector(pn.viewable.Viewer):
         self.table.object = self.table_html(info)
 
     def table_html(self, info) -> str:
-        """The pinned point's table: component, π_k, N(x|μ_k,Σ_k), π_k·N, r_k (shown)."""
+        """The pinned point's numbers: the components' π_k, μ_k, Σ_k, |Σ_k|, then per component
+        N(x | μ_k, Σ_k), π_k·N and r_k (shown, and after the next E-step when that differs)."""
         s = self.session
         mixture = s.mixture
         x = np.array([[info["x"], info["y"]]])
@@ -74,42 +92,63 @@ class PointInspector(pn.viewable.Viewer):
         weights = np.asarray(mixture.weights)
         with np.errstate(divide="ignore", invalid="ignore"):
             density = np.where(weights > 0, joint / weights, 0.0)
+        means = np.asarray(mixture.means, dtype=float)
+        covariances = np.asarray(mixture.full_covariances(), dtype=float)
+        determinants = (covariances[:, 0, 0] * covariances[:, 1, 1]
+                        - covariances[:, 0, 1] * covariances[:, 1, 0])
         shown = info["resp"]
         colors = geometry.palette(mixture.n_components)
         stale = s.phase == "E" and s.iteration > 0
-        rows = []
+        parameters, bayes = [], []
         for k in range(mixture.n_components):
-            best = " best" if k == info["label"] else ""
-            rows.append(
-                f'<tr class="{best.strip()}"><td><span class="swatch" style="background:{colors[k]}">'
-                f"</span>{k + 1}</td><td>{_sci(weights[k])}</td><td>{_sci(density[k])}</td>"
-                f"<td>{_sci(joint[k])}</td><td><b>{shown[k]:.3f}</b></td>"
+            best = ' class="best"' if k == info["label"] else ""
+            name = (f'<td><span class="swatch" style="background:{colors[k]}"></span>{k + 1}'
+                    "</td>")
+            parameters.append(
+                f"<tr>{name}<td>{_sci(weights[k])}</td>"
+                f"<td>({_sci(means[k, 0])}, {_sci(means[k, 1])})</td>"
+                f"<td>{_matrix(covariances[k])}</td><td>{_sci(determinants[k])}</td></tr>")
+            bayes.append(
+                f"<tr{best}>{name}<td>{_sci(density[k])}</td><td>{_sci(joint[k])}</td>"
+                f"<td><b>{shown[k]:.3f}</b></td>"
                 + (f"<td>{r_now[0, k]:.3f}</td>" if stale else "") + "</tr>")
-        extra_head = "<th>r<sub>k</sub> after next E-step</th>" if stale else ""
-        names = s.columns
+        extra_head = "<th>r<sub>k</sub> after the next E-step</th>" if stale else ""
+        names = [html.escape(str(name)) for name in s.columns]
         return (
-            f'<div class="point">Point <b>#{info["index"]}</b> · {html.escape(str(names[0]))} = '
-            f'{format_number(info["x"], 3)}, {html.escape(str(names[1]))} = '
-            f'{format_number(info["y"], 3)} · p(x) = {_sci(np.exp(log_px))}</div>'
-            '<table class="emlab-inspect"><thead><tr><th>k</th><th>π<sub>k</sub></th>'
+            f'<div class="point">Point <b>#{info["index"] + 1}</b> · x = '
+            f'({_sci(info["x"])}, {_sci(info["y"])}) <span class="hint">({names[0]}, '
+            f"{names[1]})</span></div>"
+            '<div class="caption">The components</div>'
+            '<table class="emlab-inspect emlab-components"><thead><tr><th>k</th>'
+            "<th>π<sub>k</sub></th><th>μ<sub>k</sub></th><th>Σ<sub>k</sub></th>"
+            f"<th>|Σ<sub>k</sub>|</th></tr></thead><tbody>{''.join(parameters)}</tbody></table>"
+            '<p class="hint">𝒩(x | μ, Σ) = exp(−½ (x − μ)<sup>T</sup> Σ<sup>−1</sup> (x − μ)) / '
+            "(2π √|Σ|), and Σ<sup>−1</sup> of [a b; b d] is [d −b; −b a] / |Σ|.</p>"
+            f'<div class="caption">Bayes\' rule for point #{info["index"] + 1}: '
+            f"p(x) = {_sci(np.exp(log_px))}</div>"
+            '<table class="emlab-inspect emlab-bayes"><thead><tr><th>k</th>'
             "<th>𝒩(x | μ<sub>k</sub>, Σ<sub>k</sub>)</th><th>π<sub>k</sub>·𝒩</th>"
-            f"<th>r<sub>k</sub> (shown)</th>{extra_head}</tr></thead><tbody>{''.join(rows)}"
+            f"<th>r<sub>k</sub> (shown)</th>{extra_head}</tr></thead><tbody>{''.join(bayes)}"
             "</tbody></table>"
             + ('<p class="hint">The colours still show the responsibilities the last M-step used; '
                "the next E-step recomputes them with Bayes' rule (last column).</p>" if stale
                else '<p class="hint">r<sub>k</sub> = π<sub>k</sub>·𝒩 / Σ<sub>j</sub> '
-               "π<sub>j</sub>·𝒩<sub>j</sub> (Bayes' rule).</p>")
+               "π<sub>j</sub>·𝒩<sub>j</sub> (Bayes' rule), and p(x) is that sum.</p>")
         )
 
 
 _TABLE_CSS = """
 .point { font-size: 14px; margin-bottom: 4px; }
+.caption { font-size: 13px; font-weight: 600; margin: 8px 0 2px 0; }
 .hint { font-size: 13px; color: #555; }
 table.emlab-inspect { border-collapse: collapse; font-size: 14px; font-variant-numeric: tabular-nums; }
 table.emlab-inspect th, table.emlab-inspect td { padding: 3px 10px; border-bottom: 1px solid #e4e4ec;
-                                                 text-align: right; }
+                                                 text-align: right; vertical-align: middle; }
 table.emlab-inspect th:first-child, table.emlab-inspect td:first-child { text-align: left; }
 table.emlab-inspect tr.best td { background: #f3f6ff; }
+.matrix { display: inline-grid; grid-template-columns: auto auto; column-gap: 10px;
+          border-left: 1.5px solid #444; border-right: 1.5px solid #444; border-radius: 3px;
+          padding: 0 5px; text-align: right; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 6px; margin-right: 6px;
           border: 1px solid #333; vertical-align: -1px; }
 """

@@ -19,6 +19,7 @@ from app.views.inspect import PointInspector
 from app.views.loglik import LogLikelihoodPlot
 from app.views.narration import NarrationPanel
 from app.views.plot import MainPlot
+from app.views.resptable import ResponsibilityTable
 from app.views.share import LinkNotes, ShareLink
 from app.views.state import ViewState
 
@@ -46,6 +47,7 @@ class Lab(pn.viewable.Viewer):
         self.loglik = LogLikelihoodPlot(session=s)
         self.narration = NarrationPanel(session=s)
         self.inspector = PointInspector(**shared)
+        self.resp_table = ResponsibilityTable(**shared)   # shown for small data sets only
         self.restarts = RestartsExplorer(session=s)
         self.model_selection = ModelSelection(session=s)
         self.data = DataPanel(**shared)
@@ -76,7 +78,8 @@ class Lab(pn.viewable.Viewer):
             css_classes=["emlab-center"], stylesheets=[_plot_css(self.embedded)], **stretch,
         )
         tabs = [(title, view) for part, title, view in (
-            ("inspect", "Inspect", self.inspector),
+            ("inspect", "Inspect", pn.Column(self.resp_table, self.inspector,
+                                             sizing_mode="stretch_width")),
             ("restarts", "Restarts", self.restarts),
             ("bic", "Model selection", self.model_selection),
             ("upload", "Data", self.data.editing_view()),

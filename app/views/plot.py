@@ -26,6 +26,7 @@ from bokeh.events import Tap
 from bokeh.models import (
     CDSView,
     ColumnDataSource,
+    CustomJSHover,
     GroupFilter,
     HoverTool,
     Patches,
@@ -157,7 +158,11 @@ class MainPlot(pn.viewable.Viewer):
                              description="Drag a mean: EM restarts from where you drop it")
         fig.add_tools(draw)
         fig.toolbar.active_drag = draw
-        self._hover = HoverTool(renderers=[points], tooltips=[("point", "@index")])
+        # Points are numbered from 1 for learners (the index column stays the array's 0-based
+        # index): the tooltip adds 1 in the browser rather than sending a second column.
+        number = CustomJSHover(code="return String(value + 1)")
+        self._hover = HoverTool(renderers=[points], tooltips=[("point", "#@index{custom}")],
+                                formatters={"@index": number})
         fig.add_tools(self._hover)
         # The view fits the data and the handles, not the ellipses: it then stays put while EM
         # steps (an early, huge ellipse may reach past the frame), and the browser need not
@@ -236,7 +241,7 @@ class MainPlot(pn.viewable.Viewer):
             return
         self._tooltips_for = (k, x_label, y_label)
         self._hover.tooltips = (
-            [("point", "#@index"), (x_label, "@x{0.000}"), (y_label, "@y{0.000}")]
+            [("point", "#@index{custom}"), (x_label, "@x{0.000}"), (y_label, "@y{0.000}")]
             + [(f"r{j + 1}", f"@r{j}{{0.000}}") for j in range(k)]
         )
 

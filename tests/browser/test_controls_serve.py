@@ -111,7 +111,7 @@ def test_a_pane_changed_in_a_closed_tab_loads_nothing_from_a_cdn(lab, screenshot
     page.get_by_role("button", name="E-step").click()  # the closed Inspect tab's table changes
     wait_status(page, iteration=1, phase="M")
     page.locator(".bk-tab", has_text="Inspect").click()
-    page.get_by_text("Point #0").first.wait_for(timeout=20_000)
+    page.get_by_text("Point #1").first.wait_for(timeout=20_000)
     _settled(page)
     assert page.evaluate(REMOTE_STYLESHEETS_JS) == []
     assert page.guard.remote_requests == []
