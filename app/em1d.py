@@ -20,8 +20,8 @@ the same model (one variance each) and "tied" is one variance shared by all comp
 ``Mixture1D.sklearn_covariances()`` gives scikit-learn's ``covariances_`` shapes for comparison.
 
 Numerics as scikit-learn's ``sklearn/mixture/_gaussian_mixture.py`` (log-space E-step with
-log-sum-exp, ``nk + 10 * eps``, ``reg_covar`` added to each variance, weights ``nk / sum(nk)``), with
-the two differences of ``app.em``: variances are taken about each component's own mean (no
+log-sum-exp, ``nk + 10 * eps``, ``reg_covar`` added to each variance, weights ``nk / sum(nk)``),
+with the two differences of ``app.em``: variances are taken about each component's own mean (no
 ``E[x^2] - E[x]^2`` cancellation far from the origin), and a variance of 0 is not an error: it is
 floored at a tiny fraction of the data's variance when a density is evaluated, and
 ``detect_collapse`` reports it.
@@ -213,7 +213,8 @@ class Mixture1D:
         return (
             f"Mixture1D(n_components={self.n_components}, "
             f"covariance_type={self.covariance_type!r}, "
-            f"weights={np.round(self.weights, 4).tolist()}, means={np.round(self.means, 4).tolist()}, "
+            f"weights={np.round(self.weights, 4).tolist()}, "
+            f"means={np.round(self.means, 4).tolist()}, "
             f"variances={np.round(self.variances, 4).tolist()})"
         )
 
@@ -345,7 +346,8 @@ def lower_bound(X, resp, mixture: Mixture1D) -> float:
     resp = _check_resp(X, resp)
     if resp.shape[1] != mixture.n_components:
         raise ValueError(
-            f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} components."
+            f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} "
+            "components."
         )
     positive = resp > 0
     terms = _weighted_log_prob(X, mixture)
@@ -793,7 +795,7 @@ class FitResult:
 
 
 def _run_em(X, mixture, covariance_type, reg_covar, tol, max_iter):
-    """EM to convergence from ``mixture``, as scikit-learn's loop: tol on the mean log-likelihood."""
+    """EM to convergence from ``mixture`` as scikit-learn loops: tol on the mean log-likelihood."""
     history = []
     converged = False
     previous = -np.inf
