@@ -18,9 +18,22 @@ import numpy as np
 from app import geometry
 from app.em import Mixture
 
-__all__ = ["figure", "png_bytes", "svg_bytes", "parameters_json", "responsibilities_csv"]
+__all__ = ["figure", "point_size", "png_bytes", "svg_bytes", "parameters_json", "responsibilities_csv"]
 
 N_STDS = (1.0, 2.0)
+DPI_CHOICES = (100, 200, 300)  # screen, slides, print
+DEFAULT_DPI = 200
+FIGSIZE = (8.0, 6.5)  # inches
+HANDLE_SIZE = 22.0  # points across
+HANDLE_FONT = 13.0  # points
+
+
+def point_size(n_points: int) -> float:
+    """Marker area (points²) of a data point: 6 points across (2 mm, ~17 px at 200 dpi) up to
+    300 points, shrinking with the square root of the count beyond (so the ink stays about the
+    same), never under 1.5 points across."""
+    across = 6.0 * min(1.0, np.sqrt(300.0 / max(int(n_points), 1)))
+    return float(max(across, 1.5) ** 2)
 
 
 def figure(
@@ -32,8 +45,13 @@ def figure(
     title: str | None = None,
     columns: tuple[str, str] = ("x", "y"),
     collapsed=(),
+    dpi: float = DEFAULT_DPI,
 ):
     """A matplotlib Figure of the data coloured by responsibility, with 1σ and 2σ ellipses.
+
+    Drawn for a slide: 8 × 6.5 inches, text of 13-16 points, handles 22 points across with their
+    numbers in 13-point bold, points about 2 millimetres across for a few hundred (smaller for
+    thousands), at ``dpi`` dots per inch in a PNG (an SVG scales).
 
     Parameters
     ----------
@@ -47,6 +65,8 @@ def figure(
         Axis labels.
     collapsed : iterable of int
         Components drawn with a thick red outline, as the live plot highlights them.
+    dpi : float
+        Dots per inch of a PNG (a PNG of the default size is 8 × ``dpi`` pixels wide).
 
     Returns
     -------
@@ -64,9 +84,10 @@ def figure(
     else:
         point_colors = (geometry.hard_colors if hard else geometry.blend)(resp, colors)
 
-    fig = Figure(figsize=(7.0, 6.0), dpi=120, layout="constrained")
+    fig = Figure(figsize=FIGSIZE, dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
-    ax.scatter(X[:, 0], X[:, 1], s=9 if len(X) < 5000 else 2, c=point_colors, linewidths=0)
+    ax.scatter(X[:, 0], X[:, 1], s=point_size(len(X)), c=point_colors, linewidths=0,
+               alpha=0.9 if len(X) < 5000 else 0.6)
 
     covariances = mixture.full_covariances()
     collapsed = set(collapsed)
@@ -80,25 +101,28 @@ def figure(
                     mixture.means[k], width[k], height[k], angle=np.degrees(angle[k]),
                     fill=False, alpha=alpha,
                     edgecolor="#d00000" if k in collapsed else colors[k],
-                    linewidth=(3.0 if k in collapsed else 2.0) if n_std == 1.0 else 1.2,
+                    linewidth=(4.0 if k in collapsed else 2.8) if n_std == 1.0 else 1.8,
                     linestyle="-" if n_std == 1.0 else "--",
                     gid=f"ellipse-{k}-{n_std:g}sigma",
                 )
             )
     ax.scatter(
-        mixture.means[:, 0], mixture.means[:, 1], s=140, c=colors, edgecolors="black",
-        linewidths=1.5, zorder=3,
+        mixture.means[:, 0], mixture.means[:, 1], s=HANDLE_SIZE ** 2, c=colors,
+        edgecolors="black", linewidths=2.0, zorder=3, gid="handles",
     )
     for k, (mx, my) in enumerate(mixture.means):
-        ax.annotate(str(k + 1), (mx, my), ha="center", va="center", fontsize=7,
-                    color=geometry.label_color(colors[k]), fontweight="bold", zorder=4)
+        ax.annotate(str(k + 1), (mx, my), ha="center", va="center_baseline", fontsize=HANDLE_FONT,
+                    color=geometry.label_color(colors[k]), fontweight="bold", zorder=4,
+                    gid=f"handle-label-{k}")
     # Column and file names come from the user's file: "$" in them is a dollar, not mathtext.
-    ax.set_xlabel(columns[0], parse_math=False)
-    ax.set_ylabel(columns[1], parse_math=False)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel(columns[0], parse_math=False, fontsize=15)
+    ax.set_ylabel(columns[1], parse_math=False, fontsize=15)
+    ax.tick_params(labelsize=13)
+    if geometry.equal_scales(X):  # as the live plot: one scale unless the data would be a sliver
+        ax.set_aspect("equal", adjustable="datalim")
     ax.grid(True, alpha=0.25)
     if title:
-        ax.set_title(title, parse_math=False)
+        ax.set_title(title, parse_math=False, fontsize=16)
     return fig
 
 
@@ -108,9 +132,9 @@ def _save(fig, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def png_bytes(X, mixture: Mixture, resp=None, **kwargs) -> bytes:
-    """The :func:`figure` as PNG bytes."""
-    return _save(figure(X, mixture, resp, **kwargs), "png")
+def png_bytes(X, mixture: Mixture, resp=None, *, dpi: float = DEFAULT_DPI, **kwargs) -> bytes:
+    """The :func:`figure` as PNG bytes, ``dpi`` dots per inch."""
+    return _save(figure(X, mixture, resp, dpi=dpi, **kwargs), "png")
 
 
 def svg_bytes(X, mixture: Mixture, resp=None, **kwargs) -> bytes:

@@ -36,6 +36,7 @@ __all__ = [
     "uncertainty",
     "uncertainty_colors",
     "pack_rgba",
+    "equal_scales",
 ]
 
 # Chosen so that components stay distinct for everyone, on a projector too: each colour in turn is
@@ -298,3 +299,15 @@ def pack_rgba(rgb, alpha=1.0) -> np.ndarray:
     channels[:, :3] = np.clip(np.rint(np.nan_to_num(rgb) * 255.0), 0, 255)
     channels[:, 3] = np.clip(np.rint(np.nan_to_num(alpha) * 255.0), 0, 255)
     return (channels[:, 0] << 24) | (channels[:, 1] << 16) | (channels[:, 2] << 8) | channels[:, 3]
+
+
+def equal_scales(X, max_ratio=4.0) -> bool:
+    """Draw both axes at one scale, unless that would squeeze the data into a sliver.
+
+    One scale shows distances (and spherical components) as they are; Old Faithful's columns differ
+    about 12-fold in spread, and at one scale its clusters would be a thin stripe. Shared by the
+    live plot and the export, so both draw the same shape.
+    """
+    spread = np.ptp(np.asarray(X, dtype=float), axis=0) if len(X) else np.zeros(2)
+    small, large = float(spread.min()), float(spread.max())
+    return small == 0 or large <= max_ratio * small

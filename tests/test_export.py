@@ -124,3 +124,73 @@ def test_export_module_does_not_import_matplotlib():
     code = "import sys, app.export; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _png_size(png):
+    import struct
+
+    return struct.unpack(">II", png[16:24])  # IHDR: width, height
+
+
+def test_figure_is_drawn_for_a_slide(fitted):
+    """Presentation quality (issue 13): handle numbers of 13 points in bold (were 7), handles 22
+    points across, axis text of 13 to 16 points, points 6 points across for a few hundred."""
+    from matplotlib.text import Annotation
+
+    X, mixture, resp = fitted
+    fig = export.figure(X, mixture, resp, title="blobs")
+    ax = fig.axes[0]
+    numbers = [t for t in ax.texts if isinstance(t, Annotation)]
+    assert [t.get_text() for t in numbers] == ["1", "2", "3"]
+    assert all(t.get_fontsize() >= 13 and t.get_fontweight() == "bold" for t in numbers)
+    (handles,) = [c for c in ax.collections if c.get_gid() == "handles"]
+    assert handles.get_sizes()[0] >= 20 ** 2
+    points = ax.collections[0]
+    assert points.get_sizes()[0] == pytest.approx(36.0)
+    assert ax.xaxis.label.get_fontsize() >= 15 and ax.title.get_fontsize() >= 16
+    assert ax.xaxis.get_ticklabels()[0].get_fontsize() >= 13
+
+
+def test_point_size_shrinks_with_many_points():
+    """6 points across up to 300 points, smaller beyond, never under 1.5."""
+    assert export.point_size(10) == export.point_size(300) == pytest.approx(36.0)
+    assert export.point_size(1200) == pytest.approx(9.0)
+    assert export.point_size(10**7) == pytest.approx(1.5 ** 2)
+
+
+@pytest.mark.parametrize("dpi", export.DPI_CHOICES)
+def test_png_has_the_asked_resolution(fitted, dpi):
+    """A PNG of 8 × 6.5 inches at 100, 200 or 300 dots per inch."""
+    X, mixture, resp = fitted
+    width, height = _png_size(export.png_bytes(X, mixture, resp, dpi=dpi))
+    assert (width, height) == (round(8 * dpi), round(6.5 * dpi))
+
+
+def test_handle_numbers_are_legible_in_the_png(fitted):
+    """At the default resolution each handle is a disc about 60 px across whose number (black or
+    white, the contrasting one) covers a good part of it: read off the pixels around a mean."""
+    from PIL import Image
+
+    X, mixture, resp = fitted
+    fig = export.figure(X, mixture, resp)
+    png = export._save(fig, "png")
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    ax = fig.axes[0]
+    colors = geometry.palette(3)
+    for k in range(3):
+        x, y = ax.transData.transform(mixture.means[k])
+        row, col = image.shape[0] - int(round(y)), int(round(x))
+        patch = image[row - 12:row + 13, col - 12:col + 13]
+        ink = np.array(matplotlib.colors.to_rgb(geometry.label_color(colors[k]))) * 255
+        share = np.mean(np.abs(patch - ink).sum(axis=2) < 90)
+        assert 0.1 < share < 0.7, (k, share)
+
+
+def test_export_follows_the_plots_scales():
+    """Old Faithful's columns differ 12-fold in spread: exported at their own scales, as the live
+    plot draws them (one scale would squeeze the data into a sliver)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * [1, 12]
+    mixture = em.initial_mixture(X, 2, rng=np.random.default_rng(0))
+    assert export.figure(X, mixture).axes[0].get_aspect() == "auto"
+    assert export.figure(X / [1, 12], mixture).axes[0].get_aspect() == 1.0

@@ -1,7 +1,7 @@
 """The export panel: download the current figure (PNG, SVG), parameters (JSON), responsibilities (CSV).
 
 Owns: four FileDownload buttons whose callbacks call app.export with the session's current state
-(matplotlib is imported by app.export only when a figure is asked for). Imports panel, param and
+(matplotlib is imported by app.export only when a figure is asked for), and the PNG's resolution. Imports panel, param and
 app.export.
 """
 
@@ -35,11 +35,20 @@ class ExportPanel(pn.viewable.Viewer):
         self.csv = pn.widgets.FileDownload(callback=self._csv,
                                            filename="emlab-responsibilities.csv",
                                            label="Responsibilities (CSV)", **common)
+        self.dpi = pn.widgets.RadioButtonGroup(
+            label="PNG resolution", value=export.DEFAULT_DPI, color="light",
+            options={f"{label} ({dpi} dpi)": dpi for label, dpi in
+                     zip(("Screen", "Slides", "Print"), export.DPI_CHOICES)},
+            sizing_mode="stretch_width", description="Dots per inch of the PNG figure "
+            "(8 × 6.5 inches); the SVG scales to any size")
         self.session.param.watch(self._on_session, ["version"])
         self._on_session()
 
     def __panel__(self):
         return pn.Column(
+            pn.pane.HTML('<div style="font-size:13px;color:#333">PNG resolution</div>',
+                         margin=(4, 10, 0, 10)),
+            self.dpi,
             pn.Row(self.png, self.svg, sizing_mode="stretch_width"),
             pn.Row(self.json, self.csv, sizing_mode="stretch_width"),
             pn.pane.HTML('<div style="font-size:13px;color:#555">The figure is redrawn with '
@@ -77,7 +86,7 @@ class ExportPanel(pn.viewable.Viewer):
     async def _png(self):
         await runtime.load_packages("matplotlib")
         s = self.session
-        return io.BytesIO(export.png_bytes(s.X, s.mixture, s.display_resp(),
+        return io.BytesIO(export.png_bytes(s.X, s.mixture, s.display_resp(), dpi=self.dpi.value,
                                            **self._figure_kwargs()))
 
     async def _svg(self):
