@@ -335,12 +335,12 @@ def test_play_ticks_half_steps_and_stops(lab):
     """Play starts the session playing; each tick takes one half-step; Pause stops it."""
     c, s = lab.controls, lab.session
     c.play_button.value = True
-    assert s.playing and c.play_button.label == "⏸ Pause"
+    assert s.playing and c.play_button.label == "Pause"
     c._on_tick()
     c._on_tick()
     assert s.iteration == 1 and s.phase == "E"
     c.play_button.value = False
-    assert not s.playing and c.play_button.label == "▶ Play"
+    assert not s.playing and c.play_button.label == "Play"
     c._stop_timer()
 
 

@@ -19,6 +19,7 @@ from bokeh.core.property.validation import without_property_validation
 from panel.reactive import ReactiveHTML
 
 from app import runtime
+from app.views import icons
 from app.views.state import ViewState
 
 # reg_covar on a log scale with a "0" end stop: 0 is the setting that lets a component collapse.
@@ -186,13 +187,19 @@ class Controls(pn.viewable.Viewer):
         self.m_button = pn.widgets.Button(label="M-step", color="primary",
                                           description="Re-estimate weights, means, covariances (key m)",
                                           **button)
-        self.step_button = pn.widgets.Button(label="Step", color="default",
-                                             description="One whole iteration: E then M", **button)
-        self.play_button = pn.widgets.Toggle(label="▶ Play", color="success", **button)
+        # Symbols are inline SVG icons (app.views.icons), never font glyphs: ⏸ was an empty box.
+        icon = dict(icon_size="1.1em")
+        self.step_button = pn.widgets.Button(label="Step", color="default", icon=icons.STEP,
+                                             description="One whole iteration: E then M",
+                                             **icon, **button)
+        self.play_button = pn.widgets.Toggle(label="Play", color="success", icon=icons.PLAY,
+                                             **icon, **button)
         self.run_button = pn.widgets.Button(label="Run to convergence", color="default",
-                                            **button)
-        self.back_button = pn.widgets.Button(label="◀ Step back", color="default",
-                                             description="Undo one half-step (key ←)", **button)
+                                            icon=icons.RUN, **icon, **button)
+        self.back_button = pn.widgets.Button(label="Step back", color="default",
+                                             icon=icons.STEP_BACK,
+                                             description="Undo one half-step (key ←)",
+                                             **icon, **button)
         self.reset_button = pn.widgets.Button(label="Reset", color="default",
                                               description="Start again from init and seed (key r)",
                                               **button)
@@ -311,7 +318,9 @@ class Controls(pn.viewable.Viewer):
         self.back_button.disabled = len(s.history) <= 1
         if self.play_button.value != s.playing:
             self.play_button.value = s.playing
-        self.play_button.label = "⏸ Pause" if s.playing else "▶ Play"
+        label, icon = ("Pause", icons.PAUSE) if s.playing else ("Play", icons.PLAY)
+        if self.play_button.label != label:
+            self.play_button.param.update(label=label, icon=icon)
         if self.mode.value != s.mode:
             self.mode.value = s.mode
         if self.seed.value != s.seed:

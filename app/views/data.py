@@ -29,6 +29,7 @@ import param
 from panel.reactive import ReactiveHTML
 
 from app import data, runtime
+from app.views import icons
 from app.views.controls import CHECKBOX_CSS
 from app.views.state import ViewState
 
@@ -110,8 +111,8 @@ class DataPanel(pn.viewable.Viewer):
         self.note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10),
                                      styles={"font-size": "13px", "color": "#444"})
         self.add_points = pn.widgets.Toggle.from_param(
-            self.view_state.param.add_points, label="✚ Add points by clicking",
-            color="default", sizing_mode="stretch_width")
+            self.view_state.param.add_points, label="Add points by clicking", icon=icons.PLUS,
+            icon_size="1.1em", color="default", sizing_mode="stretch_width")
 
         self.upload = pn.widgets.FileInput(accept=".csv,.tsv,.txt", multiple=False,
                                            sizing_mode="stretch_width",

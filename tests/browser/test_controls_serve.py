@@ -79,14 +79,14 @@ def test_keys_on_a_focused_control_move_the_control_not_the_lab(lab, screenshot)
     wait_status(page, iteration=1, phase="E")
     _settled(page)
     wait_status(page, iteration=1, phase="E")
-    page.get_by_role("button", name="◀ Step back").focus()
+    page.get_by_role("button", name="Step back").focus()
     page.keyboard.press(" ")  # one step back, not the next half-step
     wait_status(page, iteration=1, phase="M")
     _settled(page)
     wait_status(page, iteration=1, phase="M")
     assert len(source(page, "emlab-trace-e")["step"]) == 1
 
-    page.get_by_role("button", name="◀ Step back").focus()
+    page.get_by_role("button", name="Step back").focus()
     page.keyboard.press("m")  # other keys on a plain button are still shortcuts
     wait_status(page, iteration=1, phase="E")
     screenshot(page, "keys-on-focused-controls")
@@ -142,24 +142,24 @@ def test_play_then_pause_logs_no_traceback(lab, panel_server):
     _async_repeat) in the panel serve log. Play and Pause by button and by key, and a speed change
     while playing: the log gets no traceback."""
     page, since = lab, panel_server.log_size()
-    play = lambda: page.get_by_role("button", name="▶ Play").click()  # noqa: E731
-    pause = lambda: page.get_by_role("button", name="⏸ Pause").click()  # noqa: E731
+    play = lambda: page.get_by_role("button", name="Play", exact=True).click()  # noqa: E731
+    pause = lambda: page.get_by_role("button", name="Pause", exact=True).click()  # noqa: E731
     play()
     page.locator(".emlab-status[data-iteration='2']").first.wait_for(timeout=20_000)
     pause()
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=10_000)
     play()
     pause()  # at once: before the timer's first tick
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("p")
-    page.get_by_role("button", name="⏸ Pause").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=10_000)
     speed = _handle(page, "Speed")
     speed.focus()
     page.keyboard.press("End")  # fastest while playing: Panel restarts the timer
     _settled(page)
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("p")
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=10_000)
     _settled(page)
     panel_server.assert_no_traceback(since=since)
 

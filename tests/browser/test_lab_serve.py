@@ -31,7 +31,7 @@ def lab(guarded_page, panel_server):
 def test_load_shows_the_lab(lab, screenshot):
     """The page shows the controls, the plot with K handles and the status line, with no NaN."""
     page = lab
-    for name in ("E-step", "M-step", "Step", "Run to convergence", "◀ Step back", "Reset",
+    for name in ("E-step", "M-step", "Step", "Run to convergence", "Step back", "Reset",
                  "Break it"):
         assert page.get_by_role("button", name=name).first.is_visible(), name
     assert page.get_by_role("button", name="M-step").is_disabled()
@@ -172,10 +172,10 @@ def test_keyboard_shortcuts_step_and_undo(lab):
 def test_play_runs_to_convergence_and_stops(lab, screenshot):
     """Play takes half-steps by itself and stops at convergence with the star on the trace."""
     page = lab
-    page.get_by_role("button", name="▶ Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.locator('.emlab-status[data-state="converged"]').first.wait_for(timeout=90_000)
     wait_rows(page, "emlab-trace-converged", 1)  # the star on the trace
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=10_000)
     screenshot(page, "06-converged")
 
 
@@ -244,7 +244,7 @@ def test_add_point_mode_and_downloads(lab, tmp_path, screenshot):
     page = lab
     n = len(source(page, "emlab-points")["x"])
     page.locator(".bk-tab", has_text="Data").click()
-    page.get_by_role("button", name="✚ Add points by clicking").click()
+    page.get_by_role("button", name="Add points by clicking").click()
     # Panel may apply the toggle after a plot event sent just behind it: wait until it took effect.
     page.get_by_text("click adds a point").first.wait_for(timeout=30_000)
     means = source(page, "emlab-means")

@@ -208,12 +208,12 @@ def test_lab_keys_and_play_work_in_the_browser(lab):
       requestAnimationFrame(sample);
       return seen;
     }""")
-    page.get_by_role("button", name="▶ Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.locator('.emlab-status[data-state="converged"]').first.wait_for(timeout=120_000)
     lengths = growth.json_value()
     steps = [b - a for a, b in zip(lengths, lengths[1:])]
     assert lengths[-1] - lengths[0] >= 6 and max(steps) == 1, lengths
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=20_000)
     wait_rows(page, "emlab-trace-converged", 1)  # the star on the trace
 
 

@@ -432,7 +432,7 @@ TAB_CONTENT = {
     "Inspect": ("text", re.compile(r"^Hover a point|^Point #\d+")),
     "Restarts": ("button", "Run restarts"),
     "Model selection": ("button", "Compute BIC / AIC"),
-    "Data": ("button", "✚ Add points by clicking"),
+    "Data": ("button", "Add points by clicking"),
     "Export": ("button", "Figure (PNG)"),
 }
 TABS = list(TAB_CONTENT)
@@ -486,8 +486,8 @@ def _named(name, act):
 DECK = [
     (_button("E-step"), 3), (_button("M-step"), 3), (_button("Step"), 3),
     (_named("Play/Pause", lambda w, r: w.click_button(
-        "⏸ Pause" if w.button("⏸ Pause").count() else "▶ Play")), 2),
-    (_button("Run to convergence"), 2), (_button("◀ Step back"), 3), (_button("Reset"), 2),
+        "Pause" if w.button("Pause").count() else "Play")), 2),
+    (_button("Run to convergence"), 2), (_button("Step back"), 3), (_button("Reset"), 2),
     (_button("Break it"), 1), (_button("Share link"), 1),
     (act_key, 5), (act_slider_k, 2), (act_slider_reg, 2), (act_slider_speed, 1),
     (act_dataset, 3), (act_init, 1), (act_tol, 1),
@@ -503,7 +503,7 @@ DECK = [
     (_in_tab("Model selection", _button("Compute BIC / AIC")), 1),
     (_in_tab("Model selection", _named("use best K", lambda w, r: w.click_button(
         re.compile(r"^Use (the best K|K = \d+)$")))), 1),
-    (_in_tab("Data", _button("✚ Add points by clicking")), 2),
+    (_in_tab("Data", _button("Add points by clicking")), 2),
     (_in_tab("Data", _named("upload", act_upload)), 3),
     (_in_tab("Data", _named("x column", lambda w, r: w.select("x column", r))), 1),
     (_in_tab("Data", _named("y column", lambda w, r: w.select("y column", r))), 1),
@@ -584,8 +584,8 @@ def walk(w: Walk, screenshot, seed: int = SEED, length: int = LENGTH):
 
 def final_step(w: Walk):
     page = w.page
-    if w.button("⏸ Pause").count():
-        w.button("⏸ Pause").click()
+    if w.button("Pause").count():
+        w.button("Pause").click()
         w.settle()
     if status(page)["state"] == "collapsed":
         w.button("Reset").click()
