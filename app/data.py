@@ -380,14 +380,14 @@ def parse_csv(
             n_missing = int(((missing[0] | missing[1]) & ~has_text).sum())
             if n_missing:
                 problems.append(
-                    f"{_plural(n_missing, 'row')} {'have' if n_missing > 1 else 'has'} a missing "
-                    f"or infinite value (empty, NA, NaN or inf) in {where}{sampled}."
+                    f"{_plural(n_missing, 'row')} {'have' if n_missing > 1 else 'has'} a value "
+                    f"that is empty or not a finite number in {where}{sampled}."
                 )
             raise DataError(
                 " ".join(problems)
                 + f" In all, {n_invalid} of {len(rows):,} rows cannot be used (the first on line "
-                f"{first}). Drop those rows (the option 'Drop rows with missing or invalid "
-                "values', drop_invalid=True), fix them in the file, or choose other columns."
+                f"{first}). Tick 'Drop rows with missing or invalid values' to leave them out, "
+                "fix them in the file, or choose other columns."
             )
         if n_invalid == len(rows):
             raise DataError(

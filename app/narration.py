@@ -53,6 +53,10 @@ KMEANS_NOTE = ("**K-means mode.** Same data, but every point belongs wholly to i
                "log-likelihood; both half-steps can only lower it.")
 
 
+FLOOR = "the variance floor ε"
+"""How learners read reg_covar: the ε the M-step's equation adds to every variance."""
+
+
 def equation(phase, mode="em", covariance_type="full"):
     """LaTeX (no ``$$``) of the half-step ``phase`` ("E" or "M") in ``mode``."""
     if mode == "kmeans":
@@ -123,13 +127,17 @@ def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
                else describe_m_step(last, previous, n_points))
     parts = [did]
     if getattr(last, "starved", ()):
-        parts.append(starved_text(last.starved[0]))
+        k = last.starved[0].component
+        before = previous.mixture if previous is not None else None
+        parts.append(starved_text(last.starved[0], float(np.asarray(last.mixture.weights)[k]),
+                                  None if before is None else
+                                  float(np.asarray(before.weights)[k])))
     if last.converged:
         parts.append(converged_text(last, mode))
     if last.collapse:
         who = _name(last.collapse[0].component, capital=True)
         parts.append(f"**{who} has collapsed** (see the banner): "
-                     "step back, raise reg_covar, lower K or reset.")
+                     f"step back, raise {FLOOR}, lower K or reset.")
     else:
         parts.append(describe_next(phase, mode, covariance_type, reg_covar))
         parts.append(f"$${equation(phase, mode, covariance_type)}$$")
@@ -182,15 +190,31 @@ def describe_m_step(record, previous, n_points):
     moved = np.linalg.norm(np.asarray(new.means) - np.asarray(old.means), axis=1)
     k = int(np.argmax(moved))
     weight = float(np.asarray(new.weights)[k])
-    gain = (record.log_likelihood - previous.log_likelihood) / n_points
+    before = previous.log_likelihood / n_points
     ll, elbo = record.log_likelihood / n_points, record.lower_bound / n_points
+    gain = ll - before
+    if moved[k] > 0:
+        move = (f"{_name(k, True)} now explains {pct(weight)} of the data; its mean moved "
+                f"{num(moved[k])} units (the largest move).")
+    else:
+        move = "No mean moved."
+    # Both claims are checked against the numbers: the rise (EM cannot lower the likelihood, but
+    # the variance floor and rounding can leave it flat), and the bound between old and new.
+    slack = 1e-9 * max(1.0, abs(ll))
+    if gain > slack:
+        change = f"The log-likelihood rose by {num(gain)} to {num(ll)} per point"
+    elif gain < -slack:
+        change = f"The log-likelihood fell by {num(-gain)} to {num(ll)} per point"
+    else:
+        change = f"The log-likelihood stayed at {num(ll)} per point"
+    if before - slack <= elbo <= ll + slack and gain > slack:
+        bound = (f"; the lower bound with the old responsibilities is {num(elbo)}, in between: "
+                 f"the M-step raised the bound, and the true likelihood rose at least as much.")
+    else:
+        bound = f"; the lower bound with the old responsibilities is {num(elbo)}."
     return (f"**M-step {record.iteration}.** Every component moved to the weighted mean and spread "
-            f"of the points it is responsible for. {_name(k, True)} now explains {pct(weight)} of "
-            f"the data; its mean moved {num(moved[k])} units (the largest move). The "
-            f"log-likelihood rose by {num(gain)} to {num(ll)} per point; the lower bound with the "
-            f"old responsibilities is {num(elbo)}, in between: the M-step raised the bound, and "
-            f"the true likelihood rose at least as much. The colours still show the "
-            f"responsibilities this M-step used; the next E-step recomputes them for the moved "
+            f"of the points it is responsible for. {move} {change}{bound} The colours still show "
+            f"the responsibilities this M-step used; the next E-step recomputes them for the moved "
             f"components.")
 
 
@@ -219,8 +243,10 @@ def describe_kmeans_m_step(record, previous, n_points):
             f"M-step with equal weights and one shared round variance). ")
     if moved[k] == 0:
         return text + f"No mean moved: inertia stays at {num(record.inertia)}."
-    return text + (f"{_name(k, True)} moved {num(moved[k])} units (the largest move); inertia "
-                   f"fell from {num(previous.inertia)} to {num(record.inertia)}.")
+    text += f"{_name(k, True)} moved {num(moved[k])} units (the largest move); "
+    if record.inertia < previous.inertia:
+        return text + f"inertia fell from {num(previous.inertia)} to {num(record.inertia)}."
+    return text + f"inertia stays at {num(record.inertia)}."
 
 
 def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
@@ -237,21 +263,47 @@ def describe_next(phase, mode, covariance_type="full", reg_covar=1e-6):
                 "touches the log-likelihood.")
     shape = {"full": "its own tilted ellipse", "tied": "one ellipse shape shared by all",
              "diag": "an axis-aligned ellipse", "spherical": "a circle"}[covariance_type]
-    floor = (f" reg_covar = {num(reg_covar)} is added to every variance." if reg_covar > 0 else
-             " reg_covar is 0: nothing stops a variance from shrinking to zero.")
+    floor = (f" The variance floor ε = {num(reg_covar)} is added to every variance."
+             if reg_covar > 0 else
+             " The variance floor ε is 0: nothing stops a variance from shrinking to zero.")
     return (f"**Next: M-step.** Keep the responsibilities fixed and refit each component (weight, "
             f"mean, and {shape}) to the points, weighted by how much it is responsible for them."
             f"{floor}")
 
 
-def starved_text(event):
-    """Note on a component that holds less than one point's worth of responsibility."""
-    share = ("almost none of the data" if event.nk < 0.01 else
-             f"only {num(event.nk)} points' worth of data")
+def starved_text(event, weight, previous_weight=None):
+    """Note on a component that holds less than one point's worth of responsibility.
+
+    ``weight`` is its weight after this half-step, ``previous_weight`` before it (None at the
+    start). Only what these numbers show is said: a component holding one isolated point keeps a
+    steady weight of about 1/N; one that holds almost nothing loses weight at every M-step.
+    """
     who = _name(event.component, capital=True)
-    return (f"{who} is starving: it is responsible for {share}, so its weight "
-            f"heads for 0 and its shape rests on almost nothing. EM can go on; the component "
-            f"simply fades away (lower K to drop it).")
+    if event.nk < 0.01:
+        share = "almost none of the data"
+    elif event.nk > 0.995:                        # "0.99997 points' worth" reads as one point
+        share = "about one point's worth of data, a single point"
+    else:
+        share = f"only {num(event.nk)} of a point's worth of data"
+    text = f"{who} is starving: it is responsible for {share}, so its shape rests on "
+    text += "almost nothing." if event.nk < 0.5 else "that one point."
+    if previous_weight is None or not np.isfinite(previous_weight) or previous_weight <= 0:
+        return text + f" Its weight is {num(weight)}. EM can go on (lower K to drop it)."
+    change = (weight - previous_weight) / previous_weight
+    if weight < 1e-6 and abs(change) <= 0.01:
+        return text + (f" Its weight is {num(weight)}, practically 0, and stays there. EM can go "
+                       f"on (lower K to drop it).")
+    if change < -0.01:
+        return text + (f" Its weight fell from {num(previous_weight)} to {num(weight)} in this "
+                       f"M-step: the component is fading away. EM can go on (lower K to drop "
+                       f"it).")
+    if change > 0.01:
+        return text + (f" Its weight rose from {num(previous_weight)} to {num(weight)} in this "
+                       f"M-step. EM can go on.")
+    keeps = ", it keeps its point" if event.nk >= 0.5 else ""
+    return text + (f" Its weight holds steady at {num(weight)} (it changed by less than 1% in "
+                   f"this M-step): the component is not fading{keeps}. EM can go on; lower K "
+                   f"to drop it, or leave it.")
 
 
 def converged_text(record, mode):
@@ -286,38 +338,40 @@ def collapse_banner(event, mixture, reg_covar, n_components):
         onto = (f"its variance shrank to {num(thin)} around a stack of copies of one point "
                 f"({num(event.nk)} points' worth)")
     if reg_covar == 0:
-        growth = ("its density there, and with it the log-likelihood, grows without bound "
-                  "(→ +∞) as EM goes on: reg_covar is 0, so nothing stops it")
+        growth = ("the thinner it gets, the higher its density there, and with it the "
+                  f"log-likelihood: {FLOOR} is 0, so nothing stops the shrinking, and the "
+                  "log-likelihood has no upper bound (→ +∞)")
     else:
-        growth = (f"its density there, and with it the log-likelihood, shoots up: reg_covar = "
-                  f"{num(reg_covar)} puts a floor under the variance, but far below the data's "
-                  f"scale, so the component is still a spike (with reg_covar = 0 the "
-                  f"log-likelihood would grow without bound, → +∞)")
+        growth = (f"its density there, and with it the log-likelihood, shoots up: {FLOOR} "
+                  f"({num(reg_covar)}) puts a floor under the variance, but far below the data's "
+                  f"scale, so the component is still a spike (with ε = 0 the log-likelihood "
+                  f"would grow without bound, → +∞)")
     return (f"### ⚠ {_name(k, True)} collapsed\n\n"
             f"{_name(k, True)} has collapsed: {onto}. So {growth}. This is not a better fit but a "
             f"degenerate one: for a Gaussian mixture the likelihood has no maximum, and EM has "
             f"found the way up its spike.\n\n"
-            f"**Remedies:** raise **reg_covar** (a floor under every variance; try 10⁻³), "
+            f"**Remedies:** raise **the variance floor ε** (added to every variance; try 10⁻³), "
             f"lower **K** (now {n_components}), or **Reset** to a start that does not put a mean "
             f"on a lone point. **Step back** to watch it happen again.")
 
 
 def blocked_by_collapse(event):
     who = _name(event.component, capital=True)
-    return (f"{who} has collapsed, so EM cannot go on: raise reg_covar, "
+    return (f"{who} has collapsed, so EM cannot go on: raise {FLOOR}, "
             f"lower K, reset, or step back.")
 
 
 def redo_m_step(reg_covar, still_collapsed):
     if still_collapsed:
-        return (f"The last M-step was redone with reg_covar = {num(reg_covar)}, and the component "
-                f"still collapses: raise it further, lower K or reset.")
-    return (f"The collapsing M-step was redone with reg_covar = {num(reg_covar)}: the variance "
+        return (f"The last M-step was redone with the variance floor ε = {num(reg_covar)}, and "
+                f"the component still collapses: raise it further, lower K or reset.")
+    return (f"The collapsing M-step was redone with the variance floor ε = {num(reg_covar)}: the "
             f"floor keeps every component a proper Gaussian, so EM can go on.")
 
 
 def break_it_started(k, data_name):
-    return (f"Break it: data '{data_name}', reg_covar = 0, and {_name(k - 1)} starts on the "
+    return (f"Break it: data {data_name}, the variance floor ε = 0, and {_name(k - 1)} starts on "
+            f"the "
             f"isolated point. Press E-step (it takes that point to itself), then M-step, and watch "
             f"its ellipse shrink onto the point.")
 
@@ -381,7 +435,8 @@ def origin_init(init, seed, mode="em"):
         "kmeans": f"A k-means run (seed {seed}) labelled every point and one M-step fitted a "
                   f"component to each cluster.",
     }
-    return how.get(init, f"The start comes from '{init}' (seed {seed}).")
+    return how.get(init, f"The start comes from the {INIT_NAMES.get(init, 'chosen')} start "
+                         f"(seed {seed}).")
 
 
 def origin_dragged(mode="em"):
@@ -391,8 +446,16 @@ def origin_dragged(mode="em"):
     return "The means are where you dropped them; " + _SHARED_START
 
 
-def init_failed(init, exc):
-    return f"The '{init}' start failed on this data ({exc}); k-means++ was used instead."
+INIT_NAMES = {"k-means++": "k-means++", "random": "random", "random_from_data": "random from data",
+              "kmeans": "k-means"}
+"""How learners read each init (the Init picker's labels)."""
+
+
+def init_failed(init, exc=None):
+    """The chosen start could not be built on these data (``exc``, the engine's reason, is for
+    developers and not shown)."""
+    return (f"The {INIT_NAMES.get(init, 'chosen')} start cannot be built on these data; "
+            f"k-means++ was used instead.")
 
 
 def no_custom_data():
@@ -405,11 +468,19 @@ def bad_data(reason):
 
 
 def bad_point(xy):
-    return f"A point needs two finite coordinates; got {np.asarray(xy).tolist()}."
+    return "A point needs two coordinates, both finite numbers; nothing was added."
 
 
-def bad_index(index, n):
-    return f"There is no item {index!r}: pick one from 0 to {n - 1}."
+def _counted(index):
+    """A 0-based index as learners count it (from 1), or "that one" for anything else."""
+    if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+        return f"number {int(index) + 1}"
+    return "that one"
+
+
+def bad_index(index, n, what="point"):
+    """No ``what`` (point or component) at the 0-based ``index``: they are numbered 1 to n."""
+    return f"There is no {what} {_counted(index)}: they are numbered from 1 to {n}."
 
 
 def last_point():
@@ -417,14 +488,19 @@ def last_point():
 
 
 def bad_means(shape, K):
-    return (f"Expected {K} means with two finite coordinates each (shape ({K}, 2)); got shape "
-            f"{tuple(shape)}. Nothing changed.")
+    shape = tuple(shape)
+    if shape == (K, 2):
+        return (f"Each of the {K} means needs two finite coordinates; one of them is not a finite "
+                f"number. Nothing changed.")
+    got = (f"{shape[0]} means" if len(shape) == 2 and shape[1] == 2 else
+           "something else")
+    return f"Expected {K} means, each with two finite coordinates; got {got}. Nothing changed."
 
 
 def bad_restart(i, n):
     if n == 0:
         return "Run the restarts first, then pick one to load."
-    return f"There is no restart {i!r}: pick one from 0 to {n - 1}."
+    return f"There is no restart {_counted(i)}: they are numbered from 1 to {n}."
 
 
 def restarts_done(restarts, n_optima):
@@ -433,7 +509,7 @@ def restarts_done(restarts, n_optima):
             f"{'optimum' if n_optima == 1 else 'optima'}.")
     collapsed = sum(r.collapsed for r in restarts)
     if collapsed:
-        text += f" {collapsed} collapsed (reg_covar too small)."
+        text += f" {collapsed} collapsed ({FLOOR} too small)."
     return text
 
 
@@ -470,6 +546,6 @@ def model_selection_done(rows, best, reg_used, reg_setting):
     text = (f"BIC is lowest at K = {best}: the best trade-off between fit and the number of "
             f"parameters (lower is better).")
     if reg_used != reg_setting:
-        text += (f" Fitted with reg_covar = {num(reg_used)}: with 0, a collapsed component has "
-                 f"infinite likelihood and would always win.")
+        text += (f" Fitted with the variance floor ε = {num(reg_used)}: with 0, a collapsed "
+                 f"component has infinite likelihood and would always win.")
     return text

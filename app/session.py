@@ -419,11 +419,12 @@ class Session(param.Parameterized):
         except (TypeError, ValueError):
             raise ValueError(narration.bad_data("it is not a table of numbers")) from None
         if X.ndim != 2 or X.shape[1] != 2:
-            raise ValueError(narration.bad_data(f"it has shape {X.shape}, not (n, 2)"))
+            raise ValueError(narration.bad_data(
+                f"it has {X.shape[1]} columns, not 2" if X.ndim == 2 else "it is not a table"))
         if len(X) == 0:
             raise ValueError(narration.bad_data("it has no points"))
         if not np.all(np.isfinite(X)):
-            raise ValueError(narration.bad_data("it contains NaN or infinite values"))
+            raise ValueError(narration.bad_data("some of its values are missing or infinite"))
         return X
 
     def _install(self, ds, dataset):
@@ -491,7 +492,7 @@ class Session(param.Parameterized):
     def move_mean(self, k, xy):
         """Move mean ``k`` (0-based) to ``xy`` and re-seed EM from the current means."""
         if not (isinstance(k, (int, np.integer)) and 0 <= k < self.n_components):
-            self._publish(message=narration.bad_index(k, self.n_components))
+            self._publish(message=narration.bad_index(k, self.n_components, "component"))
             return False
         means = np.array(self.mixture.means, dtype=float)
         means[k] = np.asarray(xy, dtype=float).reshape(2)

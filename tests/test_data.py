@@ -179,8 +179,9 @@ def test_text_in_a_numeric_column(loaded):
         "x,y\n1,2\n3,abc\n5,6\n7,n/a\n8,oops\n",
         r"Column 'y' has 2 cells that are not a number, e\.g\. 'abc' on line 3",
     )
-    assert "1 row has a missing or infinite value" in message
-    assert "drop_invalid=True" in message and "choose other columns" in message
+    assert "1 row has a value that is empty or not a finite number" in message
+    assert "'Drop rows with missing or invalid values'" in message
+    assert "choose other columns" in message
 
 
 def test_only_text_columns(loaded):
@@ -197,8 +198,8 @@ def test_missing_or_infinite_values_are_counted_and_dropping_offered(loaded, bad
     text = f"x,y\n1,2\n{bad},3\n5,6\n7,{bad}\n8,9\n"
     refused(
         text,
-        r"2 rows have a missing or infinite value \(empty, NA, NaN or inf\) in 'x' or 'y'.*"
-        r"2 of 5 rows cannot be used \(the first on line 3\).*drop_invalid=True",
+        r"2 rows have a value that is empty or not a finite number in 'x' or 'y'.*"
+        r"2 of 5 rows cannot be used \(the first on line 3\).*Drop rows with missing or invalid",
     )
     dataset = data.parse_csv(text, drop_invalid=True)
     np.testing.assert_array_equal(dataset.X, [[1, 2], [5, 6], [8, 9]])
@@ -207,7 +208,7 @@ def test_missing_or_infinite_values_are_counted_and_dropping_offered(loaded, bad
 
 
 def test_short_rows_count_as_missing(loaded):
-    refused("x,y\n1,2\n3\n4,5\n6,7\n", r"1 row has a missing or infinite value")
+    refused("x,y\n1,2\n3\n4,5\n6,7\n", r"1 row has a value that is empty or not a finite number")
 
 
 def test_nothing_left_after_dropping(loaded):

@@ -337,9 +337,11 @@ def test_move_means_with_the_wrong_shape_is_refused(session):
     session.step()
     n = len(session.history)
     assert session.move_means(np.zeros((2, 2))) is False
-    assert "shape (3, 2)" in session.message
+    assert "Expected 3 means" in session.message and "got 2 means" in session.message
     assert session.move_means([[0, 0], [1, np.nan], [2, 2]]) is False
+    assert "not a finite number" in session.message
     assert session.move_mean(7, (0, 0)) is False
+    assert "no component number 8" in session.message and "from 1 to 3" in session.message
     assert len(session.history) == n
 
 
@@ -440,7 +442,8 @@ def test_set_data_resets_and_bad_data_changes_nothing(session):
     """set_data installs new data; NaN, wrong shape or empty data are refused with a message."""
     session.run()
     X = session.X
-    for bad, words in [(np.array([[0.0, np.nan]]), "NaN"), (np.zeros((4, 3)), "shape"),
+    for bad, words in [(np.array([[0.0, np.nan]]), "missing or infinite"),
+                       (np.zeros((4, 3)), "3 columns, not 2"),
                        (np.zeros((0, 2)), "no points"), ("text", "not a table")]:
         assert session.set_data(bad) is False
         assert words in session.message and session.X is X
@@ -502,7 +505,7 @@ def test_break_it_reaches_a_collapse_with_a_banner():
     event = s.collapse[0]
     banner = s.collapse_banner
     assert f"Component {event.component + 1} collapsed" in banner
-    for words in ("variance", "→ +∞", "reg_covar", "lower **K**", "Reset"):
+    for words in ("variance", "→ +∞", "variance floor ε", "lower **K**", "Reset"):
         assert words in banner
     assert all_finite(s)
 
@@ -733,7 +736,7 @@ def test_model_selection_stops_at_the_distinct_points_and_lifts_reg_covar_zero()
     s.compute_model_selection(k_max=10)
     assert [r.n_components for r in s.model_selection] == [1, 2, 3, 4, 5]
     assert all(np.isfinite([r.log_likelihood, r.bic, r.aic]).all() for r in s.model_selection)
-    assert f"reg_covar = {narration.num(1e-6)}" in s.message
+    assert f"ε = {narration.num(1e-6)}" in s.message
 
 
 # --------------------------------------------------------------------------------------------------

@@ -580,7 +580,7 @@ def test_invalid_rows_are_refused_until_the_checkbox_drops_them(lab):
     _upload(d, "gaps.csv", content)
     assert _snapshot(s) == before
     status = d.upload_status
-    assert status.alert_type == "danger" and "2 rows have a missing" in _shown(status)
+    assert status.alert_type == "danger" and "2 rows have a value that is empty" in _shown(status)
     assert f"'{DROP_INVALID_LABEL}'" in _shown(status)
     d.drop_invalid.value = True
     assert len(s.X) == 4 and s.data_name == "gaps.csv"

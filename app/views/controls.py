@@ -18,7 +18,7 @@ import param
 from bokeh.core.property.validation import without_property_validation
 from panel.reactive import ReactiveHTML
 
-from app import runtime
+from app import narration, runtime
 from app.views import icons
 from app.views.state import ViewState
 
@@ -209,7 +209,7 @@ class Controls(pn.viewable.Viewer):
         self.break_button = pn.widgets.Button(
             label="Break it", color="danger", sizing_mode="stretch_width", height=44,
             stylesheets=[_BUTTON_CSS],
-            description="Collapse demo: reg_covar 0 and a mean on an isolated point",
+            description="Collapse demo: the variance floor ε set to 0, a mean on an isolated point",
         )
         self.e_button.on_click(self._on_e)
         self.m_button.on_click(self._on_m)
@@ -231,14 +231,17 @@ class Controls(pn.viewable.Viewer):
         self.k_slider = pn.widgets.IntSlider.from_param(
             s.param.n_components, label="Components K", sizing_mode="stretch_width")
         self.reg_slider = pn.widgets.DiscreteSlider(
-            label="reg_covar (added to covariance diagonals)", options=REG_COVAR_OPTIONS,
+            label="Variance floor ε (added to every variance)",
+            options=REG_COVAR_OPTIONS,
             value=nearest_reg_option(s.reg_covar), sizing_mode="stretch_width")
         self.reg_slider.param.watch(self._on_reg_slider, "value")
         self.covariance = pn.widgets.RadioButtonGroup.from_param(
             s.param.covariance_type, label="Covariance", color="light",
             sizing_mode="stretch_width")
-        self.init = pn.widgets.Select.from_param(s.param.init, label="Init",
-                                                 sizing_mode="stretch_width")
+        # Learners read the inits' names, not their code names (random_from_data).
+        self.init = pn.widgets.Select.from_param(
+            s.param.init, label="Init", sizing_mode="stretch_width",
+            options={narration.INIT_NAMES.get(name, name): name for name in s.param.init.objects})
         low, high = s.param.seed.bounds
         self.seed = SeedInput(label="Seed", value=s.seed, start=low, end=high,
                               description=SEED_HELP, sizing_mode="stretch_width")

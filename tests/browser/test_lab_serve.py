@@ -141,7 +141,7 @@ def test_break_it_reaches_the_collapse_banner_without_nan(lab, screenshot):
     """"Break it", then Step until the banner names the collapsed component; no NaN anywhere."""
     page = lab
     page.get_by_role("button", name="Break it").click()
-    page.get_by_text("reg_covar = 0").first.wait_for(timeout=30_000)  # the preset's message
+    page.get_by_text("variance floor ε = 0").first.wait_for(timeout=30_000)  # the preset's message
     wait_status(page, iteration=0, phase="E")
     banner = page.locator(".emlab-collapse-banner").first
     step = page.get_by_role("button", name="Step", exact=True)
@@ -152,7 +152,7 @@ def test_break_it_reaches_the_collapse_banner_without_nan(lab, screenshot):
         page.wait_for_timeout(250)
     banner.wait_for(state="visible", timeout=10_000)
     text = banner.evaluate("(el) => (el.shadowRoot ?? el).textContent")
-    assert "collapsed" in text.lower() and "reg_covar" in text
+    assert "collapsed" in text.lower() and "variance floor ε" in text
     assert len(source(page, "emlab-collapsed")["x"]) == 1
     assert page.get_by_role("button", name="E-step").is_disabled()
     assert page.get_by_role("button", name="M-step").is_disabled()

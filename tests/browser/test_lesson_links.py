@@ -122,7 +122,7 @@ def test_hide_flags_leave_a_focused_lesson(guarded_page, panel_server, screensho
                     "?hide=model,data,narration,loglik,share,upload,export")
     wait_status(page, iteration=0, phase="E")
     text = deep_text(page)
-    for gone in ("Components K", "reg_covar", "Covariance type", "Data set", "Share link",
+    for gone in ("Components K", "Variance floor", "Covariance type", "Data set", "Share link",
                  "Export"):
         assert gone not in text, gone
     for kept in ("Break it", "k-means (hard)", "Iteration", "Inspect", "Restarts"):
