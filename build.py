@@ -6,7 +6,8 @@
     python build.py --cdn                a smaller site that takes Pyodide from jsDelivr (see --help)
     options: --out DIR (output folder), --app PATH (the Panel script; default app/main.py),
              --force (rebuild even if the site is up to date), --no-snapshot (no memory
-             snapshot: every start loads packages and imports)
+             snapshot: every start loads packages and imports), --lessons DIR (ship a
+             teacher's lesson files with the built-in ones; a malformed one stops the build)
 
 Owns: fetching the Pyodide runtime and every wheel into a cache (.cache/, so rebuilds are offline),
 checking each against a pinned or locked sha256, building our own wheel, converting the Panel app
@@ -307,8 +308,11 @@ def fetch_sdist_wheels() -> dict[str, Path]:
 OWN_SOURCES = ["pyproject.toml", "README.md", "app", "datasets"]
 
 
-def build_own_wheel() -> Path:
-    """Our own package `app` (with its data sets) as a wheel, rebuilt every time.
+def build_own_wheel(lessons: Path | None = None) -> Path:
+    """Our own package `app` (with its data sets and lessons) as a wheel, rebuilt every time.
+
+    `lessons` is a teacher's folder of lesson files: its `*.md` files are added to app/lessons/
+    beside the built-in ones (check them first with `check_lessons`).
 
     Built from a fresh copy of the sources: setuptools copies modules into a build/lib folder
     and does not empty it, so building in the working tree could ship a module deleted since.
@@ -318,7 +322,7 @@ def build_own_wheel() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="own-", dir=CACHE))
     try:
-        return _build_own_wheel(folder)
+        return _build_own_wheel(folder, lessons)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -334,9 +338,17 @@ def copy_own_sources(source: Path, destination: Path) -> None:
             shutil.copy2(source / name, destination / name)
 
 
-def _build_own_wheel(folder: Path) -> Path:
+def _build_own_wheel(folder: Path, lessons: Path | None = None) -> Path:
     source = folder / "src"
     copy_own_sources(ROOT, source)
+    added = []
+    for lesson in sorted(lessons.glob("*.md")) if lessons else []:
+        target = source / "app" / "lessons" / lesson.name
+        if target.exists():
+            raise BuildError(f"{lesson}: a built-in lesson is named {lesson.stem!r}; rename "
+                             "the file")
+        shutil.copy2(lesson, target)
+        added.append(f"app/lessons/{lesson.name}")
     pip("wheel", "--no-deps", "-w", str(folder), str(source))
     wheels = list(folder.glob("emlab-*-py3-none-any.whl"))
     if len(wheels) != 1:
@@ -346,6 +358,10 @@ def _build_own_wheel(folder: Path) -> Path:
     if not any(n.startswith("app/datasets/") and n.endswith(".csv") for n in names):
         raise BuildError(f"{wheels[0].name} holds no data sets (app/datasets/*.csv); check "
                          "[tool.setuptools] package-data in pyproject.toml")
+    missing = [n for n in added if n not in names]
+    if not any(n.startswith("app/lessons/") and n.endswith(".md") for n in names) or missing:
+        raise BuildError(f"{wheels[0].name} lacks lesson files (app/lessons/*.md) {missing}; "
+                         "check [tool.setuptools] package-data in pyproject.toml")
     # Rewrite with fixed timestamps so an unchanged app gives a byte-identical wheel.
     stable = folder / "stable" / wheels[0].name
     stable.parent.mkdir()
@@ -809,16 +825,32 @@ def check_offline(out: Path, allowed: tuple[str, ...]) -> None:
                 raise BuildError(f"{name} would fetch from another origin: {url[:160]}")
 
 
+def check_lessons(lessons: Path | None = None) -> None:
+    """Check the built-in lesson files and a teacher's folder (`python -m app.lessons check`, in a
+    subprocess: build.py must not import the app); a problem stops the build with every
+    `file:line: problem` message."""
+    if lessons is not None and not lessons.is_dir():
+        raise BuildError(f"--lessons {lessons}: no such folder")
+    folders = [str(lessons)] if lessons is not None else []
+    result = subprocess.run([sys.executable, "-m", "app.lessons", "check", *folders], cwd=ROOT,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        problems = result.stderr.strip() or result.stdout.strip()
+        raise BuildError(f"a lesson file is malformed:\n{problems}")
+    log(f"lessons: {len(result.stdout.splitlines())} checked")
+
+
 def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True,
-          snapshot: bool = True) -> None:
+          snapshot: bool = True, lessons: Path | None = None) -> None:
     started = time.monotonic()
+    check_lessons(lessons)  # before any download: a teacher's typo should fail in a second
     CACHE.mkdir(parents=True, exist_ok=True)
     core, lock = fetch_pyodide_core()
     compiled_names = lock_closure(lock, ["numpy", "packaging", *ON_DEMAND])
     compiled = fetch_compiled(lock, compiled_names)
     pypi = fetch_pure()
     sdists = fetch_sdist_wheels()
-    own = build_own_wheel()
+    own = build_own_wheel(lessons)
     imports = {**{n: v[2] for n, v in PURE_WHEELS.items()},
                **{n: v[2] for n, v in SDIST_WHEELS.items()}, "emlab": ["app"]}
     pure = {name: (path, imports[name]) for name, path in {**pypi, **sdists, "emlab": own}.items()}
@@ -872,15 +904,20 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True,
             shutil.copy2(STATIC / name, staging / name)
     copy_panel_and_bokeh_assets(staging, pypi_original("panel"), pypi_original("bokeh"), html)
     check_offline(staging, (PYODIDE_CDN,) if cdn else ())
-    (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py, snapshot)))
+    (staging / ".emlab-build").write_text(json.dumps(build_key(app, cdn, compile_py, snapshot,
+                                                               lessons)))
     shutil.rmtree(out, ignore_errors=True)
     staging.replace(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     log(f"wrote {out} ({size / 1e6:.1f} MB on disk) in {time.monotonic() - started:.1f} s")
 
 
-def build_key(app: Path, cdn: bool, compile_py: bool, snapshot: bool) -> dict:
-    return {"cdn": cdn, "app": str(app), "compiled": compile_py, "snapshot": snapshot}
+def build_key(app: Path, cdn: bool, compile_py: bool, snapshot: bool,
+              lessons: Path | None = None) -> dict:
+    key = {"cdn": cdn, "app": str(app), "compiled": compile_py, "snapshot": snapshot}
+    if lessons is not None:  # only then: a site built without --lessons keeps its key
+        key["lessons"] = str(lessons)
+    return key
 
 
 def pypi_original(name: str) -> Path:
@@ -890,12 +927,13 @@ def pypi_original(name: str) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Serving
 
-def sources_newer_than(stamp: Path, app: Path) -> bool:
+def sources_newer_than(stamp: Path, app: Path, lessons: Path | None = None) -> bool:
     if not stamp.exists():
         return True
     built = stamp.stat().st_mtime
     watched = [Path(__file__), ROOT / "pyproject.toml", app, *STATIC.rglob("*"),
-               *(ROOT / "app").rglob("*.py"), *(ROOT / "datasets").rglob("*")]
+               *(ROOT / "app").rglob("*.py"), *(ROOT / "app" / "lessons").glob("*.md"),
+               *(ROOT / "datasets").rglob("*"), *(lessons.glob("*.md") if lessons else [])]
     return any(p.is_file() and p.stat().st_mtime > built for p in watched)
 
 
@@ -959,19 +997,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="no memory snapshot: the site always starts by loading packages "
                              "and importing (slower start)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--lessons", type=Path, default=None, metavar="DIR",
+                        help="a folder of lesson files (*.md) to ship with the built-in ones; "
+                             "a malformed file stops the build (file:line: problem)")
     parser.add_argument("--as-is", dest="as_is", action="store_true",
                         help="serve: the folder as it is, never rebuilt (an altered copy of a "
                              "site, as the tests and benchmarks serve)")
     args = parser.parse_args(argv)
     out, app = args.out.resolve(), args.app.resolve()
+    lessons = args.lessons.resolve() if args.lessons else None
     try:
         stamp = out / ".emlab-build"
         stale = not (args.as_is and args.command == "serve") and (
-                 args.force or args.command == "build" or sources_newer_than(stamp, app)
+                 args.force or args.command == "build"
+                 or sources_newer_than(stamp, app, lessons)
                  or json.loads(stamp.read_text()) != build_key(app, args.cdn, args.compile_py,
-                                                                args.snapshot))
+                                                                args.snapshot, lessons))
         if stale:
-            build(out, app, cdn=args.cdn, compile_py=args.compile_py, snapshot=args.snapshot)
+            build(out, app, cdn=args.cdn, compile_py=args.compile_py, snapshot=args.snapshot,
+                  lessons=lessons)
         if args.command == "serve":
             serve(out, args.port)
     except BuildError as error:

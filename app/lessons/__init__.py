@@ -68,7 +68,10 @@ def known_datasets() -> dict[str, int]:
     The indexed sets (``datasets/index.json``) are 2-D; any other CSV file there (such as
     ``six_points_1d.csv``) counts its header's columns.
     """
-    folder = resources.files("app.datasets")
+    try:
+        folder = resources.files("app.datasets")
+    except ModuleNotFoundError:  # a source tree that is not installed: datasets/ beside app/
+        folder = Path(__file__).resolve().parents[2] / "datasets"
     index = json.loads(folder.joinpath("index.json").read_text("utf-8"))
     known = {entry["name"]: 2 for entry in index}
     indexed_files = {entry["file"] for entry in index}
