@@ -255,6 +255,47 @@ class LabState:
         """Half-steps taken since the lesson began: E-steps plus M-steps."""
         return self.e_steps + self.m_steps
 
+    @classmethod
+    def from_session(cls, session, **counters) -> "LabState":
+        """A snapshot of an ``app.session.Session``, read through its public parameters only.
+
+        Parameters
+        ----------
+        session : app.session.Session
+            Read, never changed (and not imported here: any object with the same names works).
+        **counters
+            What the session does not count, kept by the lesson panel from the actions it sees:
+            ``drags``, ``restarts_runs``, ``pins``, ``predictions``, ``next_presses``,
+            ``best_log_likelihood`` (the best converged log-likelihood the panel has seen for this
+            data, K and covariance type; the session's restarts count too), and ``e_steps`` /
+            ``m_steps`` (by default the E and M records in the session's history, which Step back
+            shortens).
+
+        Returns
+        -------
+        LabState
+        """
+        history = tuple(session.history)
+        kinds = [getattr(record, "kind", "") for record in history]
+        best = counters.pop("best_log_likelihood", None)
+        known = [best] if best is not None else []
+        known += [r.log_likelihood for r in session.restarts if not r.collapsed]
+        values = dict(
+            e_steps=kinds.count("E"),
+            m_steps=kinds.count("M"),
+            k=int(session.n_components),
+            covariance=str(session.covariance_type),
+            mode=str(session.mode),
+            reg_covar=float(session.reg_covar),
+            collapsed=bool(session.collapse),
+            converged=bool(session.converged),
+            log_likelihood=float(session.current_log_likelihood()) if history else None,
+            best_log_likelihood=max(known) if known else None,
+            bic_done=bool(session.model_selection),
+        )
+        values.update(counters)
+        return cls(**values)
+
 
 def _worse_optimum(state: LabState) -> bool:
     return (
