@@ -10,7 +10,9 @@ Sources (public, so tests can act on them without a browser):
   points     x, y, index, color (uint32 0xRRGGBBAA), r0..r{K-1} (for the hover tooltip)
   ellipses   one row per component and level: component, level ("1σ"/"2σ"), x, y (the centre),
              width, height, angle, weight, xs, ys (the outline), color, line_alpha, fill_alpha
-  means      x, y, color, label, label_color: the handles (numbered); PointDrawTool edits it (add/delete are undone)
+  means      x, y, color, label, label_color, label_halo: the handles (numbered; the number has a halo
+             of the other of black and white, so it reads over the points seen through the handle);
+             PointDrawTool edits it (add/delete are undone)
   collapsed  x, y, label: rings around collapsed components
   outliers   x, y: rings around low-density points
 """
@@ -26,6 +28,7 @@ from bokeh.events import Tap
 from bokeh.models import (
     CDSView,
     ColumnDataSource,
+    CustomJSExpr,
     CustomJSHover,
     GroupFilter,
     HoverTool,
@@ -40,21 +43,47 @@ from app import geometry
 from app.views.state import ViewState
 from app.views.updates import assign_if_changed
 
-HANDLE_SIZE = 22
+HANDLE_SIZE = 24
+# The handles are see-through, so the points under a mean stay visible (issue 13).
+HANDLE_ALPHA = 0.5
+BACKGROUND = "#fbfbfd"
 MIN_PLOT_HEIGHT = 300  # the plot grows to the height its container gives it (see app.views.lab)
 COLLAPSE_RED = "#d00000"
 LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
 
 
-def equal_scales(X, max_ratio=4.0) -> bool:
-    """Draw both axes at one scale, unless that would squeeze the data into a sliver.
+equal_scales = geometry.equal_scales  # shared with the export
 
-    One scale shows distances (and spherical components) as they are; Old Faithful's columns differ
-    about 12-fold in spread, and at one scale its clusters would be a thin stripe.
+
+def handle_label_color(color: str) -> str:
+    """Black or white for a handle's number, on the handle as drawn: ``color`` at HANDLE_ALPHA
+    over the plot's background."""
+    tint = HANDLE_ALPHA * geometry.hex_to_rgb([color]) + (1 - HANDLE_ALPHA) * geometry.hex_to_rgb(
+        [BACKGROUND])
+    return geometry.label_color(geometry.rgb_to_hex(tint)[0])
+
+
+def _other_ink(color: str) -> str:
+    return "#111111" if color == "white" else "white"
+
+
+def point_size_expr(fig):
+    """The points' size, computed in the browser: app.geometry.point_size_px with the number of
+    points and the plot frame's size as BokehJS last laid it out (Python never learns it).
+
+    Evaluated whenever the points' data change (every E-step, new data). Before the first layout
+    the frame's size is estimated from the window, as the page's CSS sizes the plot card
+    (app.views.lab): the first half-step then uses the real size.
     """
-    spread = np.ptp(np.asarray(X, dtype=float), axis=0) if len(X) else np.zeros(2)
-    small, large = float(spread.min()), float(spread.max())
-    return small == 0 or large <= max_ratio * small
+    low, high = geometry.POINT_SIZE_RANGE
+    return CustomJSExpr(args=dict(plot=fig), code=f"""
+      const n = Math.max(this.get_length() ?? 0, 1);
+      let w = NaN, h = NaN;
+      try {{ w = plot.inner_width; h = plot.inner_height; }} catch (error) {{}}
+      if (!(w > 0 && h > 0))
+        w = h = Math.max(240, Math.min(window.innerWidth - 800, window.innerHeight - 280));
+      return Math.min({high}, Math.max({low}, {geometry.POINT_SIZE_SCALE} * Math.sqrt(w * h / n)));
+    """)
 
 
 def _finite(a, fill=0.0):
@@ -78,8 +107,8 @@ class MainPlot(pn.viewable.Viewer):
                                    "weight", "xs", "ys", "color", "line_alpha", "fill_alpha")},
             name="emlab-ellipses",
         )
-        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[], label_color=[]),
-                                      name="emlab-means")
+        self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[], label_color=[],
+                                           label_halo=[]), name="emlab-means")
         self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[], align=[]),
                                           name="emlab-collapsed")
         self.outliers = ColumnDataSource(dict(x=[], y=[]), name="emlab-outliers")
@@ -113,7 +142,7 @@ class MainPlot(pn.viewable.Viewer):
             active_scroll="wheel_zoom",
             toolbar_location="above",
             match_aspect=True,  # per data set: equal_scales()
-            background_fill_color="#fbfbfd",
+            background_fill_color=BACKGROUND,
             border_fill_color="white",
         )
         fig.grid.grid_line_color = "#e6e6ee"
@@ -124,8 +153,10 @@ class MainPlot(pn.viewable.Viewer):
         # Plain glyph renderers (figure.scatter etc. would add a selection and a muted copy of
         # each glyph, models these never use); only the handles, which PointDrawTool selects while
         # dragging, are drawn the figure's way.
-        points = fig.add_glyph(self.points, Scatter(x="x", y="y", size=6, fill_color=field("color"),
-                                                    line_color=None), name="points")
+        # Sized by the number of points and the plot's size (point_size_expr).
+        points = fig.add_glyph(self.points, Scatter(x="x", y="y", size=point_size_expr(fig),
+                                                    fill_color=field("color"), line_color=None),
+                               name="points")
         for level, dash, width in (("2σ", "dashed", 1.6), ("1σ", "solid", 2.6)):
             fig.add_glyph(
                 self.ellipses,
@@ -149,10 +180,15 @@ class MainPlot(pn.viewable.Viewer):
                                            background_fill_color="white",
                                            background_fill_alpha=0.85))
         handles = fig.scatter("x", "y", source=self.means, size=HANDLE_SIZE, fill_color="color",
-                              line_color="#111111", line_width=2.5, name="means")
-        fig.add_glyph(self.means, Text(x="x", y="y", text=field("label"), text_align="center",
-                                       text_baseline="middle", text_color=field("label_color"),
-                                       text_font_style="bold", text_font_size=value("12px")))
+                              fill_alpha=HANDLE_ALPHA, line_color="#111111", line_width=2.5,
+                              name="means")
+        # The number twice: its halo (a thick outline), then the number itself on top.
+        label = dict(x="x", y="y", text=field("label"), text_align="center",
+                     text_baseline="middle", text_font_style="bold", text_font_size=value("13px"))
+        fig.add_glyph(self.means, Text(**label, text_color=field("label_halo"),
+                                       text_outline_color=field("label_halo"),
+                                       text_outline_width=3))
+        fig.add_glyph(self.means, Text(**label, text_color=field("label_color")))
 
         draw = PointDrawTool(renderers=[handles], add=False, drag=True,
                              description="Drag a mean: EM restarts from where you drop it")
@@ -275,12 +311,13 @@ class MainPlot(pn.viewable.Viewer):
                     ("fill_alpha", 0.10 * strength)):
                 columns[name].extend(values)
         self.ellipses.data = columns
+        ink = [handle_label_color(c) for c in colors]
         self._syncing = True
         try:
             assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,
                                                label=[str(j + 1) for j in range(k)],
-                                               label_color=[geometry.label_color(c)
-                                                            for c in colors]))
+                                               label_color=ink,
+                                               label_halo=[_other_ink(c) for c in ink]))
         finally:
             self._syncing = False
         ring = sorted(j for j in collapsed if j < k)
