@@ -239,9 +239,12 @@ def engine_for(X):
 def _data_variance(X: np.ndarray) -> float:
     """The data's (biased) variance, never 0: the yardstick of the floor and of collapse."""
     variance = float(np.mean((X - X.mean()) ** 2))
-    if variance > 0:
+    magnitude = float(np.abs(X).max())
+    # Identical points can leave a variance of rounding noise (X.mean() a last digit off):
+    # anything below the spacing of floats at the data's magnitude counts as none.
+    if variance > (64 * _EPS * magnitude) ** 2:
         return variance
-    return max(float(np.abs(X).max()) ** 2, 1.0)  # all points identical
+    return max(magnitude**2, 1.0)  # all points identical
 
 
 def _floored_variances(X: np.ndarray, mixture: Mixture1D) -> np.ndarray:

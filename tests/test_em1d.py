@@ -373,3 +373,81 @@ def test_validation_messages():
         em1d.initial_mixture(SIX, 2, variances_init=[1, 1])
     with pytest.raises(ValueError, match="point index"):
         em1d.point_terms(SIX, trace_start(), 6)
+
+
+# --------------------------------------------------------------------------------------------------
+# Hypothesis properties (profiles in tests/conftest.py)
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def line_data(draw):
+    """Points from 1-3 normals at a random scale and offset, or hostile: duplicates, one value."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n = draw(st.integers(2, 60))
+    kind = draw(st.sampled_from(["mixture", "mixture", "duplicates", "one value"]))
+    if kind == "mixture":
+        centres = rng.normal(0, 3, rng.integers(1, 4))
+        x = centres[rng.integers(len(centres), size=n)] + rng.normal(0, 1, n)
+    elif kind == "duplicates":
+        x = rng.normal(0, 1, 3)[rng.integers(3, size=n)]
+    else:
+        x = np.full(n, rng.normal(0, 5))
+    scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    return (x + draw(st.sampled_from([0.0, 1e4]))) * scale
+
+
+@given(line_data(), st.integers(1, 4), st.sampled_from(em1d.COVARIANCE_TYPES),
+       st.sampled_from([0.0, 1e-6]), st.integers(0, 2**32 - 1))
+def test_em_stays_finite_and_normalised(x, k, covariance_type, reg_covar, seed):
+    """Any data, K, type and reg_covar (0 included): responsibilities sum to 1, weights sum to
+    1, variances stay >= 0, every number is finite, and with reg_covar = 0 the log-likelihood
+    never falls by more than rounding while no component has collapsed."""
+    k = min(k, len(x))
+    mixture = em1d.initial_mixture(x, k, covariance_type=covariance_type, reg_covar=reg_covar,
+                                   init="random_from_data", rng=np.random.default_rng(seed))
+    previous = -np.inf
+    for _ in range(6):
+        resp, total = em1d.e_step(x, mixture)
+        assert np.all(np.isfinite(resp)) and np.isfinite(total)
+        np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=1e-12)
+        # Only the exact M-step (reg_covar = 0) is guaranteed to climb: reg_covar moves the
+        # variances off the maximum, noticeably when it rivals the data's own variance.
+        if reg_covar == 0 and not em1d.detect_collapse(x, mixture, resp):
+            assert total >= previous - 1e-7 * max(1.0, abs(previous))
+        previous = total
+        mixture = em1d.m_step(x, resp, covariance_type, reg_covar)
+        np.testing.assert_allclose(mixture.weights.sum(), 1.0, rtol=1e-12)
+        assert np.all(mixture.variances >= 0) and np.all(np.isfinite(mixture.means))
+    curves = em1d.density_curves(x, mixture, n_grid=50)
+    assert np.all(np.isfinite(curves.mixture)) and np.all(curves.components >= 0)
+
+
+@given(line_data(), st.integers(0, 2**32 - 1))
+def test_permuting_components_permutes_columns(x, seed):
+    """Reordering the components reorders the responsibilities' columns and nothing else."""
+    rng = np.random.default_rng(seed)
+    mixture = em1d.Mixture1D(rng.dirichlet(np.ones(3)), rng.normal(x.mean(), x.std() + 1, 3),
+                             rng.uniform(0.5, 2.0, 3) * (x.var() + 1))
+    order = rng.permutation(3)
+    permuted = em1d.Mixture1D(mixture.weights[order], mixture.means[order],
+                              mixture.variances[order])
+    resp, total = em1d.e_step(x, mixture)
+    resp_p, total_p = em1d.e_step(x, permuted)
+    np.testing.assert_allclose(resp_p, resp[:, order], rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(total_p, total, rtol=1e-12)
+
+
+@given(line_data(), st.floats(-1e3, 1e3), st.integers(0, 2**32 - 1))
+def test_translating_data_and_means_keeps_responsibilities(x, shift, seed):
+    """Shifting the data and the means together changes no responsibility."""
+    rng = np.random.default_rng(seed)
+    spread = x.std() + 1.0
+    mixture = em1d.Mixture1D([0.4, 0.6], x.mean() + rng.normal(0, spread, 2),
+                             rng.uniform(0.5, 2.0, 2) * spread**2)
+    resp, _ = em1d.e_step(x, mixture)
+    moved, _ = em1d.e_step(x + shift, mixture.with_means(mixture.means + shift))
+    np.testing.assert_allclose(moved, resp, rtol=1e-6, atol=1e-9)
