@@ -6,7 +6,8 @@ bokeh, matplotlib or scipy. It mirrors ``app.em``'s public functions, names and 
 ``kmeans_e_step``, ...), so a caller can pick the engine from the data's shape in one place
 (``engine_for``) and call either the same way. What 1-D adds is what a 1-D plot draws: each
 component's weighted density and the mixture's density on a grid (``density_curves``), and the
-numbers behind one point's responsibilities (``point_terms``), so a lesson can show its arithmetic.
+numbers behind one point's responsibilities (``point_terms``) and one component's M-step
+(``component_terms``), so a lesson can show its arithmetic.
 
 Why a module of its own rather than ``app.em`` with d in {1, 2}: ``app.em`` is built on closed-form
 2x2 Cholesky factors laid out for speed; in one dimension a covariance is a single variance and
@@ -39,12 +40,14 @@ __all__ = [
     "COVARIANCE_TYPES",
     "INITS",
     "CollapseEvent",
+    "ComponentTerms",
     "DensityCurves",
     "FitResult",
     "Mixture1D",
     "PointTerms",
     "aic",
     "bic",
+    "component_terms",
     "density_curves",
     "detect_collapse",
     "e_step",
@@ -473,6 +476,45 @@ def point_terms(X, mixture: Mixture1D, i: int) -> PointTerms:
     return PointTerms(float(x[0]), mixture.weights.copy(), np.exp(log_density),
                       np.exp(log_weighted), float(np.exp(log_norm)),
                       np.exp(log_weighted - log_norm))
+
+
+@dataclass(frozen=True, eq=False)
+class ComponentTerms:
+    """The M-step for one component, term by term, so it can be checked by hand.
+
+    nk : float                 N_k = sum_i r_ik, the points' worth the component holds
+    weight : float             pi_k = N_k / N
+    weighted_sum : float       sum_i r_ik x_i
+    mean : float               mu_k = weighted_sum / N_k
+    scatter : float            sum_i r_ik (x_i - mu_k)^2
+    variance : float           scatter / N_k + reg_covar (for "full", "diag", "spherical")
+
+    Without the M-step's ``10 * eps`` (which only keeps an empty component defined), so the
+    numbers are the textbook's; they equal ``m_step``'s to about 1e-15 relative.
+    """
+
+    nk: float
+    weight: float
+    weighted_sum: float
+    mean: float
+    scatter: float
+    variance: float
+
+
+def component_terms(X, resp, k: int, reg_covar: float = 1e-6) -> ComponentTerms:
+    """The terms of component ``k``'s M-step from responsibilities ``resp`` (n_samples, K)."""
+    X = _check_X(X)
+    resp = _check_resp(X, resp)
+    reg_covar = _check_reg_covar(reg_covar)
+    if not (isinstance(k, (int, np.integer)) and 0 <= k < resp.shape[1]):
+        raise ValueError(f"k must be a component index in [0, {resp.shape[1]}); got {k!r}.")
+    r = resp[:, k]
+    nk = float(r.sum())
+    weighted_sum = float(r @ X)
+    mean = weighted_sum / nk if nk > 0 else float("nan")
+    scatter = float(r @ (X - mean) ** 2) if nk > 0 else 0.0
+    variance = scatter / nk + reg_covar if nk > 0 else float("nan")
+    return ComponentTerms(nk, nk / resp.sum(), weighted_sum, mean, scatter, variance)
 
 
 # --------------------------------------------------------------------------------------------------

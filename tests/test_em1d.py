@@ -280,6 +280,24 @@ def test_trace_lab_four_half_steps():
         assert_same(SIX, mixture, total, sklearn_after(SIX, m0, n_iter, 0.0))
 
 
+def test_trace_lab_m_step_arithmetic_for_one_component():
+    """Step 2/4 for component 1, term by term: N_1 about 3, weight 0.50, mean 1.1001, variance
+    0.0604; the same numbers as the M-step's."""
+    resp, _ = em1d.e_step(SIX, trace_start())
+    terms = em1d.component_terms(SIX, resp, 0, reg_covar=0.0)
+    mixture = em1d.m_step(SIX, resp, reg_covar=0.0)
+    np.testing.assert_allclose(terms.nk, resp[:, 0].sum(), rtol=1e-15)
+    np.testing.assert_allclose(terms.weighted_sum, resp[:, 0] @ SIX, rtol=1e-15)
+    np.testing.assert_allclose(
+        [terms.weight, terms.mean, terms.variance],
+        [mixture.weights[0], mixture.means[0], mixture.variances[0]], rtol=1e-13,
+    )
+    assert (f"{terms.nk:.2f}", f"{terms.mean:.4f}", f"{terms.variance:.4f}") == (
+        "3.00", "1.1001", "0.0604")
+    with pytest.raises(ValueError, match="component index"):
+        em1d.component_terms(SIX, resp, 2)
+
+
 # --------------------------------------------------------------------------------------------------
 # EM's guarantees, collapse, k-means, validation
 
