@@ -501,3 +501,23 @@ def test_a_student_can_finish_every_step_of_a_built_in_lesson(name):
         assert not condition_met(step.condition, before, before), (name, step.title)
         act(s, counters)
         assert condition_met(step.condition, before, snapshot()), (name, step.title)
+
+
+def test_known_datasets_give_each_set_its_dimension(monkeypatch, tmp_path):
+    """Indexed sets are 2-D unless their entry says otherwise (dimension 1, or no y column);
+    an unindexed CSV counts its columns. So registering six_points_1d keeps the trace lab valid."""
+    import json
+    import shutil
+
+    known = lessons.known_datasets()
+    assert known["old_faithful"] == 2 and known["six_points_1d"] == 1
+    folder = tmp_path / "datasets"
+    shutil.copytree(REPO / "datasets", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    index = json.loads((folder / "index.json").read_text("utf-8"))
+    index.append({"name": "six_points_1d", "file": "six_points_1d.csv", "x": "x"})
+    (folder / "index.json").write_text(json.dumps(index), "utf-8")
+    files = lessons.resources.files
+    monkeypatch.setattr(lessons.resources, "files",
+                        lambda package: folder if package == "app.datasets" else files(package))
+    assert lessons.known_datasets()["six_points_1d"] == 1
+    assert "trace-lab" in lessons.load_lessons([])

@@ -65,15 +65,17 @@ def builtin_folder():
 def known_datasets() -> dict[str, int]:
     """Every shipped data set's name -> its dimension (1 or 2).
 
-    The indexed sets (``datasets/index.json``) are 2-D; any other CSV file there (such as
-    ``six_points_1d.csv``) counts its header's columns.
+    An indexed set (``datasets/index.json``) is 2-D unless its entry says ``"dimension": 1`` or
+    names no ``y`` column; any other CSV file there (such as ``six_points_1d.csv``, until it is
+    indexed) counts its header's columns.
     """
     try:
         folder = resources.files("app.datasets")
     except ModuleNotFoundError:  # a source tree that is not installed: datasets/ beside app/
         folder = Path(__file__).resolve().parents[2] / "datasets"
     index = json.loads(folder.joinpath("index.json").read_text("utf-8"))
-    known = {entry["name"]: 2 for entry in index}
+    known = {entry["name"]: int(entry.get("dimension", 2 if entry.get("y") else 1))
+             for entry in index}
     indexed_files = {entry["file"] for entry in index}
     for item in folder.iterdir():
         if item.name.endswith(".csv") and item.name not in indexed_files:
