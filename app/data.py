@@ -272,6 +272,8 @@ def load(name: str) -> Dataset:
     source = f"{entry['source']}. {entry['citation']} Licence: {entry['licence']}."
     return replace(
         data,
+        # the axes' words for learners ("petal length (cm)"), where the file's names are code-like
+        columns=tuple(entry.get("labels", data.columns)),
         suggested_k=entry["suggested_k"],
         note=entry["note"],
         title=entry["title"],
@@ -889,9 +891,9 @@ def _check_points(X: np.ndarray, columns, messages: list[str]) -> None:
     for j, column in enumerate(columns):
         if np.all(X[:, j] == X[0, j]):
             messages.append(
-                f"Every point has {column} = {X[0, j]:.6g}: the points lie on a line, so each "
-                "component's spread across it is reg_covar alone. Add a little jitter or choose "
-                "another column."
+                f"Every point has the same '{column}', {X[0, j]:.6g}: the points lie on a line, so "
+                "each component's spread across it is the variance floor ε alone. Add a little "
+                "jitter or choose another column."
             )
 
 
@@ -931,9 +933,9 @@ def _maybe_standardize(X, columns, standardize: bool, messages: list[str]):
     if reasons:
         messages.append(
             f"Standardised both columns (each value minus the column's mean, divided by its "
-            f"standard deviation) because {' and '.join(reasons)}: at that scale reg_covar, the "
-            "variance added to every component, would swamp the data or make no difference. The "
-            "axes now show standard units."
+            f"standard deviation) because {' and '.join(reasons)}: at that scale the variance "
+            "floor ε, added to every component's variance, would swamp the data or make no "
+            "difference. The axes now show standard units."
         )
     elif standardize:
         messages.append(

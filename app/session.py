@@ -444,7 +444,9 @@ class Session(param.Parameterized):
                               n_distinct=data.n_distinct(X), restarts=(), model_selection=(),
                               best_k=None)
         self.reset()
-        if ds.messages:                                  # what the loader repaired or noticed
+        # What the loader repaired or noticed. A shipped set opens calmly: its notes (repeated
+        # points) are curated facts the data panel offers on demand, not warnings (issue 13).
+        if ds.messages and dataset == CUSTOM:
             self._publish(message=" ".join([*ds.messages, self.message]).strip())
         return True
 

@@ -45,7 +45,7 @@ def test_every_set_loads_with_its_documented_shape(name):
     assert dataset.X.dtype == np.float64
     assert np.all(np.isfinite(dataset.X))
     assert not dataset.X.flags.writeable
-    assert dataset.columns == (entry["x"], entry["y"])
+    assert dataset.columns == tuple(entry.get("labels", (entry["x"], entry["y"])))
     assert dataset.name == name and dataset.title == entry["title"]
     assert isinstance(dataset.suggested_k, int) and 1 <= dataset.suggested_k <= dataset.n_samples
     data.check_components(dataset, dataset.suggested_k)

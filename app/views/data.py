@@ -21,6 +21,7 @@ Imports panel, param, app.data and app.runtime; computes nothing itself.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 
@@ -110,6 +111,11 @@ class DataPanel(pn.viewable.Viewer):
                                                    sizing_mode="stretch_width")
         self.note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10),
                                      styles={"font-size": "13px", "color": "#444"})
+        # A shipped set's loader notes (e.g. repeated points), closed until asked for: opening a
+        # data set shows at most one calm note (issue 13).
+        self.details = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10),
+                                    css_classes=["emlab-data-details"],
+                                    stylesheets=[_DETAILS_CSS], visible=False)
         self.add_points = pn.widgets.Toggle.from_param(
             self.view_state.param.add_points, label="Add points by clicking", icon=icons.PLUS,
             icon_size="1.1em", color="default", sizing_mode="stretch_width")
@@ -154,7 +160,7 @@ class DataPanel(pn.viewable.Viewer):
 
     def picker_view(self):
         """The data set picker and what the loaded data is."""
-        return pn.Column(self.picker, self.note, sizing_mode="stretch_width")
+        return pn.Column(self.picker, self.note, self.details, sizing_mode="stretch_width")
 
     def editing_view(self):
         """Add-point mode, CSV upload and how to read the uploaded file."""
@@ -184,6 +190,12 @@ class DataPanel(pn.viewable.Viewer):
         n = len(s.X)
         self.note.object = (f"**{plain(s.data_name)}** · {n:,} points · {s.n_distinct:,} distinct"
                             + (f"  \n{s.data_note}" if s.data_note else ""))
+        notes = data.load(s.dataset).messages if s.dataset in data.names() else ()
+        self.details.object = (
+            "<details><summary>More about these points</summary><ul>"
+            + "".join(f"<li>{html.escape(note)}</li>" for note in notes) + "</ul></details>"
+            if notes else "")
+        self.details.visible = bool(notes)
 
     # ---- upload -----------------------------------------------------------------------------
 
@@ -311,6 +323,11 @@ def _loaded_text(ds) -> str:
     return "\n".join([head, ""] + [f"- {plain(note)}" for note in ds.messages])
 
 
+_DETAILS_CSS = """
+details { font-size: 13px; color: #444; }
+summary { cursor: pointer; color: #1d4f7a; }
+ul { margin: 4px 0 0 0; padding-left: 18px; }
+"""
 _STATUS_CSS = """
 :host(.alert) { padding: 8px 12px; font-size: 13px; line-height: 1.4; overflow-wrap: anywhere; }
 p { margin: 0 0 4px 0; }

@@ -348,7 +348,7 @@ class MainPlot(pn.viewable.Viewer):
             parts.append("k-means: hard assignments, equal weights, one shared spherical variance")
         coloring = self.view_state.coloring
         if coloring == "uncertainty":
-            parts.append("shading: darker = more undecided (1 − max responsibility)")
+            parts.append("shading: the darker, the more undecided (1 − max responsibility)")
         elif coloring == "hard":
             parts.append("hard view: colour of the most responsible component")
         if self.view_state.add_points:
