@@ -18,7 +18,8 @@ import numpy as np
 from app import geometry
 from app.em import Mixture
 
-__all__ = ["figure", "point_size", "png_bytes", "svg_bytes", "parameters_json", "responsibilities_csv"]
+__all__ = ["figure", "point_size", "png_bytes", "svg_bytes", "parameters_json",
+           "responsibilities_csv"]
 
 N_STDS = (1.0, 2.0)
 DPI_CHOICES = (100, 200, 300)  # screen, slides, print

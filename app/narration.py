@@ -320,23 +320,15 @@ def converged_text(record, mode):
 # Collapse
 # --------------------------------------------------------------------------------------------------
 def collapse_banner(event, mixture, reg_covar, n_components):
-    """Markdown banner: which component collapsed, onto what, why it matters, and the remedies.
+    """Markdown banner: which components collapsed, onto what, why it matters, and the remedies.
 
-    The shape is the engine's ``event.onto``: a single point, a stack of copies of one point, or a
-    line of points (two points always make one, and so do values rounded to a grid).
+    ``event`` is one ``CollapseEvent`` or a sequence of them (several components can collapse at
+    the same half-step): the banner names every one. The shape is the engine's ``event.onto``: a
+    single point, a stack of copies of one point, or a line of points (two points always make one,
+    and so do values rounded to a grid).
     """
-    k = event.component
-    variances = np.linalg.eigvalsh(np.asarray(mixture.full_covariances()[k]))
-    thin, wide = float(variances[0]), float(variances[1])
-    if event.onto == "point":
-        onto = f"its variance shrank to {num(thin)} around a single point, the only one it holds"
-    elif event.onto == "line":
-        onto = (f"it flattened onto a line of points: its variance across the line shrank to "
-                f"{num(thin)} (along it, {num(wide)}), and the {num(event.nk)} points' worth it "
-                f"holds lie exactly on that line")
-    else:
-        onto = (f"its variance shrank to {num(thin)} around a stack of copies of one point "
-                f"({num(event.nk)} points' worth)")
+    events = list(event) if isinstance(event, (list, tuple)) else [event]
+    ontos = [_collapsed_onto(e, mixture) for e in events]
     if reg_covar == 0:
         growth = ("the thinner it gets, the higher its density there, and with it the "
                   f"log-likelihood: {FLOOR} is 0, so nothing stops the shrinking, and the "
@@ -346,11 +338,37 @@ def collapse_banner(event, mixture, reg_covar, n_components):
                   f"({num(reg_covar)}) puts a floor under the variance, but far below the data's "
                   f"scale, so the component is still a spike (with ε = 0 the log-likelihood "
                   f"would grow without bound, → +∞)")
-    return (f"### ⚠ {_name(k, True)} collapsed\n\n"
-            f"{_name(k, True)} has collapsed: {onto}. So {growth}. This is not a better fit but a "
-            f"degenerate one: for a Gaussian mixture the likelihood has no maximum, and EM has "
-            f"found the way up its spike.\n\n"
-            f"**Remedies:** raise **the variance floor ε** (added to every variance; try 10⁻³), "
+    if len(events) == 1:
+        k = events[0].component
+        return (f"### ⚠ {_name(k, True)} collapsed\n\n"
+                f"{_name(k, True)} has collapsed: {ontos[0]}. So {growth}. This is not a better fit "
+                f"but a degenerate one: for a Gaussian mixture the likelihood has no maximum, and EM "
+                f"has found the way up its spike.\n\n{_collapse_remedies(n_components)}")
+    numbers = [str(e.component + 1) for e in events]
+    each = " ".join(f"{_name(e.component, True)} has collapsed: {onto}."
+                    for e, onto in zip(events, ontos))
+    return (f"### ⚠ Components {', '.join(numbers[:-1])} and {numbers[-1]} collapsed\n\n"
+            f"{each} So, for each of them, {growth}. This is not a better fit but a degenerate "
+            f"one: for a Gaussian mixture the likelihood has no maximum, and EM has found the way "
+            f"up their spikes.\n\n{_collapse_remedies(n_components)}")
+
+
+def _collapsed_onto(event, mixture):
+    """What a collapsed component shrank onto, with its variances (a clause of the banner)."""
+    variances = np.linalg.eigvalsh(np.asarray(mixture.full_covariances()[event.component]))
+    thin, wide = float(variances[0]), float(variances[1])
+    if event.onto == "point":
+        return f"its variance shrank to {num(thin)} around a single point, the only one it holds"
+    if event.onto == "line":
+        return (f"it flattened onto a line of points: its variance across the line shrank to "
+                f"{num(thin)} (along it, {num(wide)}), and the {num(event.nk)} points' worth it "
+                f"holds lie exactly on that line")
+    return (f"its variance shrank to {num(thin)} around a stack of copies of one point "
+            f"({num(event.nk)} points' worth)")
+
+
+def _collapse_remedies(n_components):
+    return (f"**Remedies:** raise **the variance floor ε** (added to every variance; try 10⁻³), "
             f"lower **K** (now {n_components}), or **Reset** to a start that does not put a mean "
             f"on a lone point. **Step back** to watch it happen again.")
 

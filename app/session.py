@@ -777,7 +777,8 @@ class Session(param.Parameterized):
                                  labels=self._labels[-1],
                                  origin=self._origin, covariance_type=cov_type,
                                  reg_covar=self.reg_covar, mode_switched=self._mode_switched)
-        banner = (narration.collapse_banner(collapse[0], last.mixture, self.reg_covar,
+        # The banner names every component that collapsed at this half-step.
+        banner = (narration.collapse_banner(collapse, last.mixture, self.reg_covar,
                                             self.n_components)
                   if collapse else "")
         self._publish(mixture=last.mixture, resp=resp, phase=phase, iteration=last.iteration,

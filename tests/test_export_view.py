@@ -16,7 +16,8 @@ def _run(coroutine):
 
 
 def test_png_resolution_is_chosen_in_the_tab():
-    """Slides (200 dpi) by default; Screen and Print give 100 and 300 dpi PNGs of 8 × 6.5 inches."""
+    """Slides (200 dpi) by default; Screen and Print give 100 and 300 dpi PNGs of 8 × 6.5
+    inches."""
     panel = ExportPanel(session=Session(), view_state=ViewState())
     assert panel.dpi.value == export.DEFAULT_DPI == 200
     assert list(panel.dpi.options) == ["Screen (100 dpi)", "Slides (200 dpi)", "Print (300 dpi)"]

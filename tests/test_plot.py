@@ -59,4 +59,5 @@ def test_points_are_sized_in_the_browser_and_visible_under_the_handles():
     colors = geometry.palette(3)
     ink = [handle_label_color(c) for c in colors]
     assert list(plot.means.data["label_color"]) == ink
-    assert [{a, b} for a, b in zip(ink, plot.means.data["label_halo"])] == [{"white", "#111111"}] * 3
+    halo = plot.means.data["label_halo"]
+    assert [{a, b} for a, b in zip(ink, halo)] == [{"white", "#111111"}] * 3

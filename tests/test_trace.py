@@ -42,7 +42,8 @@ def test_x_range_of_a_long_run():
 
 def test_start_elbo_far_below_is_left_off_the_scale_and_marked(trace):
     """From the first M-step on, the y-range follows the log-likelihood; the start's ELBO, below
-    everything else, is not in the range, and a marker with its value sits inside the bottom edge."""
+    everything else, is not in the range, and a marker with its value sits inside the bottom
+    edge."""
     s, y_range = trace.session, trace.figure.y_range
     elbo0 = trace.curve.data["lower_bound"][0]
     _half_step(s)  # E: the ELBO rises to touch the log-likelihood; both points still in range

@@ -3,9 +3,10 @@
 Owns: two views with a button that asks the session for the expensive computation
 (``run_restarts``, ``compute_model_selection``) and a Bokeh figure, built once, that shows the result:
 a strip of final log-likelihoods (one dot per restart, one colour per distinct local optimum, a
-click or the picker loads that restart; a dashed line marks where the current fit stands) and BIC/AIC against K with the best K marked. The fits run
-after the button's spinner has reached the page (app.runtime.after_this_update). Imports bokeh,
-panel, param, numpy, app.runtime and app.narration (its words).
+click or the picker loads that restart; a dashed line marks where the current fit stands) and
+BIC/AIC against K with the best K marked. The fits run after the button's spinner has reached the
+page (app.runtime.after_this_update). Imports bokeh, panel, param, numpy, app.runtime and
+app.narration (its words).
 """
 
 from __future__ import annotations

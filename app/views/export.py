@@ -1,8 +1,8 @@
 """The export panel: download the current figure (PNG, SVG), parameters (JSON), responsibilities (CSV).
 
 Owns: four FileDownload buttons whose callbacks call app.export with the session's current state
-(matplotlib is imported by app.export only when a figure is asked for), and the PNG's resolution. Imports panel, param and
-app.export.
+(matplotlib is imported by app.export only when a figure is asked for), and the PNG's resolution.
+Imports panel, param and app.export.
 """
 
 from __future__ import annotations

@@ -71,10 +71,11 @@ class Lab(pn.viewable.Viewer):
         )
         center = pn.Column(
             self.notes,
-            self.narration.banner,
-            # stretch_both: the plot fills its card, whose height comes from _plot_css.
-            pn.Column(self.plot, sizing_mode="stretch_both", margin=(0, 0, 12, 0),
-                      css_classes=["emlab-card", "emlab-plot-card"], stylesheets=[_CARD_CSS]),
+            # stretch_both: the plot fills its card, whose height comes from _plot_css. The
+            # collapse banner lies over the card (it does not push the plot down).
+            pn.Column(self.plot, self.narration.banner, sizing_mode="stretch_both",
+                      margin=(0, 0, 12, 0), css_classes=["emlab-card", "emlab-plot-card"],
+                      stylesheets=[_CARD_CSS]),
             css_classes=["emlab-center"], stylesheets=[_plot_css(self.embedded)], **stretch,
         )
         tabs = [(title, view) for part, title, view in (
@@ -162,8 +163,8 @@ def _plot_css(embedded: bool) -> str:
     wide."""
     top = 12 if embedded else 73  # the title bar (61 px) and the body's margin
     return f"""
-.emlab-plot-card {{ flex: none; height: auto; aspect-ratio: 1 / 1; min-height: 300px;
-                   max-height: calc(100vh - {top}px - 160px); }}
+.emlab-plot-card {{ position: relative; flex: none; height: auto; aspect-ratio: 1 / 1;
+                   min-height: 300px; max-height: calc(100vh - {top}px - 160px); }}
 {_WIDE} {{
   .emlab-plot-card {{ max-height: calc(100vh - {top}px - 140px); }}
 }}

@@ -1,8 +1,10 @@
 """The narration panel: the collapse banner, the session's message and the running commentary.
 
 Owns: three panes that show text the session already composed (app.narration writes every word):
-a red banner while a component is collapsed, a note for refused or adjusted actions, and the
-Markdown + LaTeX narration of the last and next half-step. Composes no sentences of its own.
+a red banner while a component is collapsed (one line that opens to the explanation; app.views.lab
+lays it over the plot, so it does not push the plot down), a note for refused or adjusted
+actions, and the Markdown + LaTeX narration of the last and next half-step. Composes no sentences
+of its own.
 
 Why not ``pn.pane.Markdown`` for the narration: Panel's Markdown pane typesets ``$$`` with MathJax,
 which is not among the files Panel bundles for offline use, while KaTeX is. So the Markdown is
@@ -63,6 +65,22 @@ def markdown_with_math_to_html(text: str) -> str:
     return re.sub(r"EMLABMATH(\d+)Z", lambda m: html.escape(maths[int(m.group(1))]), rendered)
 
 
+def banner_html(markdown: str) -> str:
+    """The collapse banner: its heading as a one-line summary that opens (a ``<details>``) to the
+    rest (what happened, the remedies). Markdown, never raw HTML: the words are escaped."""
+    if not markdown:
+        return ""
+    heading, _, body = markdown.partition("\n\n")
+    title = html.escape(heading.lstrip("#").strip(), quote=False)
+    return ('<details class="emlab-banner"><summary><span class="title">'
+            f'{title}</span><span class="more">why, and what to do</span></summary>'
+            f'<div class="body">{_MARKDOWN.render(body)}</div></details>')
+
+
+class BannerText(pn.pane.HTML):
+    """The collapse banner's pane (plain HTML: the words arrive escaped by banner_html)."""
+
+
 class NarrationText(TextUpdates, pn.pane.LaTeX):
     """The narration's pane: only its text travels when it changes (every half-step)."""
 
@@ -74,10 +92,8 @@ class NarrationPanel(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.banner = pn.pane.Alert("", alert_type="danger", visible=False,
-                                    sizing_mode="stretch_width", margin=(6, 10),
-                                    css_classes=["emlab-collapse-banner"],
-                                    stylesheets=[_BANNER_CSS])
+        self.banner = BannerText("", visible=False, margin=0,
+                                 css_classes=["emlab-collapse-banner"], stylesheets=[_BANNER_CSS])
         self.message = pn.pane.Alert("", alert_type="warning", visible=False,
                                      sizing_mode="stretch_width", margin=(6, 10),
                                      css_classes=["emlab-message"])
@@ -96,7 +112,9 @@ class NarrationPanel(pn.viewable.Viewer):
     def _on_session(self, *events):
         s = self.session
         # Markdown, but never raw HTML: a message can quote a file or column name.
-        self.banner.object = html.escape(s.collapse_banner, quote=False)
+        banner = banner_html(s.collapse_banner)
+        if banner != self.banner.object:  # (a new object would close an opened banner)
+            self.banner.object = banner
         self.banner.visible = bool(s.collapse_banner)
         self.message.object = html.escape(s.message, quote=False)
         self.message.visible = bool(s.message)
@@ -105,8 +123,20 @@ class NarrationPanel(pn.viewable.Viewer):
         self.text.object = markdown_with_math_to_html(text)
 
 
+# Over the top left of the plot card (app.views.lab), clear of the plot's toolbar on the right;
+# opened, it grows over the plot instead of pushing it down.
 _BANNER_CSS = """
-:host .alert { font-size: 15px; border-left: 6px solid #d00000; }
+:host { position: absolute; top: 6px; left: 8px; z-index: 20; width: auto;
+        max-width: max(240px, calc(100% - 250px)); }
+details { background: #fff1f1; border: 1px solid #f1b5b5; border-left: 6px solid #d00000;
+          border-radius: 8px; box-shadow: 0 2px 8px rgba(60, 0, 0, .18); color: #5a0000;
+          font-size: 15px; line-height: 1.4; }
+summary { cursor: pointer; padding: 5px 12px; display: flex; flex-wrap: wrap; gap: 0 10px;
+          align-items: baseline; }
+summary .title { font-weight: 700; color: #b00000; }
+summary .more { font-size: 13px; text-decoration: underline; }
+.body { padding: 0 14px 6px 14px; max-height: 60vh; overflow-y: auto; }
+.body p { margin: 6px 0; }
 """
 # Long equations (the full-covariance M-step) scroll inside the card instead of widening the page.
 _TEXT_CSS = """

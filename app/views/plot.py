@@ -10,10 +10,11 @@ Sources (public, so tests can act on them without a browser):
   points     x, y, index, color (uint32 0xRRGGBBAA), r0..r{K-1} (for the hover tooltip)
   ellipses   one row per component and level: component, level ("1σ"/"2σ"), x, y (the centre),
              width, height, angle, weight, xs, ys (the outline), color, line_alpha, fill_alpha
-  means      x, y, color, label, label_color, label_halo: the handles (numbered; the number has a halo
-             of the other of black and white, so it reads over the points seen through the handle);
+  means      x, y, color, label, label_color, label_halo: the handles (numbered; the number has
+             a halo of the other of black and white, so it reads over the points seen through);
              PointDrawTool edits it (add/delete are undone)
-  collapsed  x, y, label: rings around collapsed components
+  collapsed  x, y, label, align, baseline, dy: rings around collapsed components and their labels,
+             placed apart (place_labels)
   outliers   x, y: rings around low-density points
 """
 
@@ -63,6 +64,47 @@ def handle_label_color(color: str) -> str:
     return geometry.label_color(geometry.rgb_to_hex(tint)[0])
 
 
+# Collapse labels: placed apart assuming a plot frame this small (in px; real ones are larger, so
+# the labels are, if anything, further apart than needed), 15 px bold text.
+LABEL_FRAME_PX = 480
+LABEL_CHAR_PX, LABEL_HEIGHT_PX, RING_GAP_PX = 9.0, 22.0, 34.0
+
+
+def place_labels(anchors, labels, char_px=LABEL_CHAR_PX, height=LABEL_HEIGHT_PX, gap=RING_GAP_PX,
+                 frame=LABEL_FRAME_PX):
+    """Where each collapse label goes so that no two overlap: (align, baseline, dy) lists.
+
+    ``anchors`` are the rings' centres in pixels (y down). Each label hangs below its ring (or
+    above it), reading away from the frame's nearer side; taken top to bottom, a label goes to
+    the first of below, above, then further and further below or above, whose box lies in the
+    frame and meets no label placed before it. Boxes are estimated from the text's length.
+    """
+    anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
+    placed, out = [], [None] * len(anchors)
+    for i in np.argsort(anchors[:, 1], kind="stable"):
+        (x, y), text = anchors[i], labels[i]
+        width = char_px * len(text) + 8
+        align = "right" if x > frame / 2 else "left"
+        left = x - width if align == "right" else x
+        candidates = [(gap, "top"), (-gap, "bottom")] + [
+            step for j in range(1, len(anchors) + 1)
+            for step in ((gap + height * j, "top"), (-gap - height * j, "bottom"))]
+        for dy, baseline in candidates:
+            top = y + dy - (height if baseline == "bottom" else 0)
+            box = (left, top, left + width, top + height)
+            inside = 0 <= top and top + height <= frame
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3]
+                                  and b[1] < box[3] for b in placed):
+                break
+        else:  # nowhere free inside the frame: below the lowest label placed
+            dy, baseline = max([gap] + [b[3] - y for b in placed]), "top"
+            top = y + dy
+            box = (left, top, left + width, top + height)
+        placed.append(box)
+        out[i] = (align, baseline, dy)
+    return ([o[0] for o in out], [o[1] for o in out], [o[2] for o in out])
+
+
 def _other_ink(color: str) -> str:
     return "#111111" if color == "white" else "white"
 
@@ -109,7 +151,7 @@ class MainPlot(pn.viewable.Viewer):
         )
         self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[], label_color=[],
                                            label_halo=[]), name="emlab-means")
-        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[], align=[]),
+        self.collapsed = ColumnDataSource(dict(x=[], y=[], label=[], align=[], baseline=[], dy=[]),
                                           name="emlab-collapsed")
         self.outliers = ColumnDataSource(dict(x=[], y=[]), name="emlab-outliers")
         self.figure = self._build_figure()
@@ -173,8 +215,9 @@ class MainPlot(pn.viewable.Viewer):
         fig.add_glyph(self.collapsed, Scatter(x="x", y="y", size=52, marker="circle",
                                               fill_color=None, line_color=COLLAPSE_RED,
                                               line_width=4), name="collapsed")
-        fig.add_glyph(self.collapsed, Text(x="x", y="y", text=field("label"), y_offset=34,
-                                           text_align=field("align"), text_baseline="top",
+        fig.add_glyph(self.collapsed, Text(x="x", y="y", text=field("label"), y_offset=field("dy"),
+                                           text_align=field("align"),
+                                           text_baseline=field("baseline"),
                                            text_color=COLLAPSE_RED, text_font_style="bold",
                                            text_font_size=value("15px"),
                                            background_fill_color="white",
@@ -321,13 +364,27 @@ class MainPlot(pn.viewable.Viewer):
         finally:
             self._syncing = False
         ring = sorted(j for j in collapsed if j < k)
-        # The label reads away from the nearer edge (a collapse is often on an outlying point).
-        middle = float(np.median(self.session.X[:, 0])) if len(self.session.X) else 0.0
+        labels = [f"component {j + 1} collapsed" for j in ring]
+        align, baseline, dy = place_labels(self._to_pixels(means[ring]), labels)
         assign_if_changed(self.collapsed, dict(
-            x=[means[j, 0] for j in ring], y=[means[j, 1] for j in ring],
-            label=[f"component {j + 1} collapsed" for j in ring],
-            align=["right" if means[j, 0] > middle else "left" for j in ring],
-        ))
+            x=means[ring, 0], y=means[ring, 1], label=labels, align=align, baseline=baseline,
+            dy=np.asarray(dy, dtype=float)))
+
+    def _to_pixels(self, xy, frame=LABEL_FRAME_PX):
+        """Data -> approximate pixels (y down) in a frame of ``frame`` px fitted, as the plot fits
+        its view, to the points and the handles with 12% padding (one scale for both axes when
+        the plot keeps the aspect). Only for placing labels apart: it needs no browser."""
+        X = np.asarray(self.session.X, dtype=float)
+        both = np.vstack([X, _finite(np.asarray(self.session.mixture.means, dtype=float))])
+        low, high = both.min(axis=0), both.max(axis=0)
+        span = np.where(high - low > 0, high - low, 1.0) * 1.24
+        if self.figure.match_aspect:
+            span = np.full(2, span.max())
+        middle = (low + high) / 2
+        scale = frame / span
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        return np.column_stack([(xy[:, 0] - middle[0]) * scale[0] + frame / 2,
+                                (middle[1] - xy[:, 1]) * scale[1] + frame / 2])
 
     def _collapsed_components(self):
         return {int(e.component) for e in self.session.collapse}
