@@ -81,6 +81,64 @@
     console.warn("EM Lab: BokehJS changed; plots may paint a half-applied patch", error);
   }
 
+  // ---- a plot's font size is read once -----------------------------------------------------------
+  // BokehJS reads the plot's computed font size (getComputedStyle) for each axis on every paint;
+  // after a patch has changed text on the page that forces a style recalculation in the middle
+  // of painting (~5 ms a half-step). Nothing here changes a plot's font size but the window's
+  // width (media queries), so it is read again only when that changes.
+  try {
+    const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+    let owner = PlotView.prototype;
+    while (owner && !Object.getOwnPropertyDescriptor(owner, "base_font_size")) {
+      owner = Object.getPrototypeOf(owner);
+    }
+    const read = Object.getOwnPropertyDescriptor(owner, "base_font_size").get;
+    Object.defineProperty(PlotView.prototype, "base_font_size", {
+      configurable: true,
+      get() {
+        const width = window.innerWidth;
+        if (this.emlabFontSize === undefined || this.emlabFontWidth !== width) {
+          const size = read.call(this);
+          if (!this.el.isConnected) return size;  // not styled yet: ask again next time
+          this.emlabFontSize = size;
+          this.emlabFontWidth = width;
+        }
+        return this.emlabFontSize;
+      },
+    });
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; plots read their font size on every paint", error);
+  }
+
+  // ---- an equation typeset once is reused -----------------------------------------------------
+  // The narration is typeset again on every half-step, and its display equation alternates
+  // between the same few (the E-step's, the M-step's): KaTeX laid each out anew, ~8 ms a click.
+  // Its output depends on the TeX and the display mode only (auto-render passes the same other
+  // options every time), so a rendered equation is kept and copied.
+  function reuseTypesetEquations() {
+    const katex = window.katex;
+    if (!katex || katex.emlabReuse) return;
+    const render = katex.render;
+    const typeset = new Map();  // "D" or "I" + TeX -> a rendered copy
+    katex.render = function (tex, element, options) {
+      const key = (options && options.displayMode ? "D" : "I") + tex;
+      const kept = typeset.get(key);
+      if (kept) {
+        element.replaceChildren(...kept.cloneNode(true).childNodes);
+        return;
+      }
+      render.call(this, tex, element, options);  // a TeX error throws here: nothing is kept
+      if (typeset.size >= 400) typeset.delete(typeset.keys().next().value);
+      typeset.set(key, element.cloneNode(true));
+    };
+    katex.emlabReuse = true;
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", reuseTypesetEquations, {once: true});
+  } else {
+    reuseTypesetEquations();
+  }
+
   // ---- no CSS lookups for plot colours ---------------------------------------------------------
   // BokehJS 3.9 lets CSS override a plot's colours and line styles (`--bk-*` custom properties),
   // so it reads the element's computed style for every visual attribute it paints: every axis

@@ -260,3 +260,51 @@ def check_lowering_k(page):
     page.get_by_role("button", name="E-step").click()
     wait_status(page, iteration=1, phase="M")
     assert not page.guard.page_errors and not page.guard.console_errors
+
+
+# The narration's display equation (KaTeX's HTML) and the flag static/page-tweaks.js sets.
+EQUATION_JS = """() => {
+  const all = (root) => [...root.querySelectorAll('*')].flatMap(
+      (el) => el.shadowRoot ? [el, ...all(el.shadowRoot)] : [el]);
+  const text = all(document).find((el) => el.classList && el.classList.contains('emlab-narration'));
+  const root = text && (text.shadowRoot || text);
+  const display = root && root.querySelector('.katex-display');
+  return {html: display ? display.outerHTML : null, raw: root ? root.textContent.includes('$$') : null,
+          reused: !!(window.katex && window.katex.emlabReuse)};
+}"""
+
+# Each plot's font size as BokehJS reads it (static/page-tweaks.js keeps it) and as CSS has it.
+FONT_SIZES_JS = """() => {
+  const views = [];
+  const visit = (view) => {
+    if (!view || views.includes(view)) return;
+    views.push(view);
+    for (const child of view.child_views || []) visit(child);
+  };
+  for (const root of Object.values(Bokeh.index)) visit(root);
+  return views.filter((v) => v.canvas_view && v.el.isConnected).map(
+      (v) => [v.base_font_size, parseFloat(getComputedStyle(v.el).fontSize)]);
+}"""
+
+
+def check_equations_and_font_sizes(page):
+    """static/page-tweaks.js reuses typeset equations and keeps each plot's font size: from the
+    start, the E-step's equation is typeset, the M-step's, then the E-step's again identical to
+    the first (reused), never left as raw TeX; each plot's kept font size is the one CSS gives,
+    also after the window changed width."""
+    page.locator("body").click(position={"x": 5, "y": 5})
+    shown = []
+    for key, phase in (("e", "M"), ("m", "E"), ("e", "M")):
+        page.keyboard.press(key)
+        wait_status(page, phase=phase)
+        page.wait_for_function(f"() => ({EQUATION_JS})().html !== null")
+        shown.append(page.evaluate(EQUATION_JS))
+    assert all(s["reused"] and not s["raw"] for s in shown), shown
+    assert shown[0]["html"] != shown[1]["html"]  # the M-step's equation is another
+    assert shown[2]["html"] == shown[0]["html"]
+    size = page.viewport_size
+    for width in (size["width"], 700, size["width"]):
+        page.set_viewport_size({"width": width, "height": size["height"]})
+        page.wait_for_timeout(300)
+        sizes = page.evaluate(FONT_SIZES_JS)
+        assert sizes and all(kept == css for kept, css in sizes), (width, sizes)

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from conftest import deep_text
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
-                     check_keyboard_shortcuts, check_lowering_k, check_no_css_sets_plot_visuals,
-                     check_phone_layout, check_sliders_are_named, check_switching_data_sets,
-                     open_lab, plot_pixels, source, status, wait_rows, wait_status)
+                     check_equations_and_font_sizes, check_keyboard_shortcuts, check_lowering_k,
+                     check_no_css_sets_plot_visuals, check_phone_layout, check_sliders_are_named,
+                     check_switching_data_sets, open_lab, plot_pixels, source, status, wait_rows,
+                     wait_status)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -291,6 +292,7 @@ def test_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab):
     check_checkbox_words_toggle(lab)
     check_sliders_are_named(lab)
     check_no_css_sets_plot_visuals(lab)
+    check_equations_and_font_sizes(lab)
 
 
 def test_switching_data_set_and_lowering_k_keep_the_page_whole(lab):
