@@ -113,7 +113,7 @@ table.emlab-resp th, table.emlab-resp td { padding: 2px 9px; border-bottom: 1px 
                                            text-align: right; }
 table.emlab-resp th:first-child, table.emlab-resp td:first-child { text-align: left; }
 table.emlab-resp td.best { font-weight: 700; background: #f3f6ff; }
-table.emlab-resp tr.pinned td { outline: 1px solid #8aa4d6; }
+table.emlab-resp tr.pinned td { background: #fff3c4; }
 table.emlab-resp tfoot td { border-bottom: none; color: #444; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 6px; margin-right: 5px;
           border: 1px solid #333; vertical-align: -1px; }
