@@ -15,12 +15,15 @@ serves it on 127.0.0.1 with build.py's own server and drives Debian's chromium:
   and what each page downloaded;
 - click-to-repaint of one half-step (click E-step/M-step until the status line shows the new
   phase, plus one animation frame) at N = 2000 and N = 20,000 points, K = 6, loaded through the
-  lab's own CSV upload and K slider;
+  lab's own CSV upload and K slider; against the click's floor in this stack, measured in the same
+  browser in turn with it: benchmarks/click_floor_app.py (one figure of N per-point-coloured
+  circles and a button that recolours them from numpy), built by build.py like the lab; the ratio
+  is the lab's own overhead;
 - Play at the fastest speed, from iteration 0 with tol 10⁻⁶ (N = 2000 and 20,000, K = 6):
   half-steps that reached the page per second, and frames per second that showed a new one
   (Play waits for the page, so the two are equal when the page cannot draw 30 frames a second).
 
-    .venv/bin/python benchmarks/browser.py [--runs 5] [--load-only]
+    .venv/bin/python benchmarks/browser.py [--runs 5] [--load-only | --clicks-only]
 """
 
 from __future__ import annotations
@@ -149,58 +152,121 @@ def median(rows: list[dict], key: str) -> float:
     return statistics.median(row[key] for row in rows)
 
 
-def interaction(p, url: str, csv: Path, n_samples: int, clicks: int):
-    """(median click-to-repaint in ms, of which in Python, Play's half-steps and changed frames
-    per second, the main plot's backend), with `csv` loaded and K = 6."""
+def open_context(p):
     profile = tempfile.mkdtemp(prefix="emlab-bench-")
     context = p.chromium.launch_persistent_context(
         profile, executable_path=CHROMIUM, headless=True, args=ARGS,
         viewport={"width": 1600, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector(LIVE, state="attached", timeout=300_000)
-        backend = page.evaluate("window.emlab.backend || 'webgl'")  # see static/handler.js
-        page.get_by_text("Data", exact=True).last.click()  # the tab with the upload
-        page.locator("input[type=file]").set_input_files(str(csv))
-        page.get_by_text(f"{n_samples:,} points").first.wait_for(timeout=120_000)
-        k_slider = page.locator('[role=slider][aria-valuemin="1.0"][aria-valuemax="15.0"]').first
-        k_slider.focus()
-        for _ in range(3):  # K: 3 -> 6
-            k_slider.press("ArrowRight")
-        page.locator('.emlab-status').first.wait_for()
-        page.wait_for_function(
-            "() => Bokeh.documents[0].get_model_by_name('emlab-means').data.x.length === 6",
-            timeout=60_000)
-        times, python = [], []
-        for i in range(clicks + 2):  # the first two warm up (first use of some code paths)
-            label = "E-step" if i % 2 == 0 else "M-step"
-            total, in_python = page.evaluate(CLICK_TO_REPAINT_JS, label)
-            if i >= 2:
-                times.append(total)
-                python.append(in_python)
-        speed = page.locator('[role=slider][aria-valuemin="0.5"][aria-valuemax="30.0"]').first
-        speed.focus()
-        speed.press("End")
-        # From iteration 0 with the tightest tol, so Play runs long enough to be timed (it stops
-        # by itself at convergence).
-        page.locator("select").filter(has_text="10⁻⁶").first.select_option(label="10⁻⁶")
-        page.get_by_role("button", name="Reset").click()
-        page.wait_for_function(
-            "() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve').data.step.length < 2")
-        page.get_by_role("button", name="▶ Play").click()
-        samples = page.evaluate(PLAY_JS, 6)
-        # Rates over the span in which the trace grew: half-steps that reached the page, and
-        # frames that showed a change (a busy page applies several half-steps per frame).
-        if len(samples) < 4:  # converged within a few frames: no rate to speak of
-            return statistics.median(times), statistics.median(python), float("nan"), \
-                float("nan"), backend
-        (t0, start), (t1, end) = samples[1], samples[-1]
-        return (statistics.median(times), statistics.median(python),
-                1000 * (end - start) / (t1 - t0), 1000 * (len(samples) - 2) / (t1 - t0), backend)
-    finally:
-        context.close()
-        shutil.rmtree(profile, ignore_errors=True)
+    return context, profile
+
+
+def open_lab_with(context, url: str, csv: Path, n_samples: int):
+    """The lab live, with ``csv`` loaded through its upload and K = 6."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector(LIVE, state="attached", timeout=300_000)
+    page.get_by_text("Data", exact=True).last.click()  # the tab with the upload
+    page.locator("input[type=file]").set_input_files(str(csv))
+    page.get_by_text(f"{n_samples:,} points").first.wait_for(timeout=120_000)
+    k_slider = page.locator('[role=slider][aria-valuemin="1.0"][aria-valuemax="15.0"]').first
+    k_slider.focus()
+    for _ in range(3):  # K: 3 -> 6
+        k_slider.press("ArrowRight")
+    page.locator('.emlab-status').first.wait_for()
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('emlab-means').data.x.length === 6",
+        timeout=60_000)
+    return page
+
+
+def clicks_against_floor(p, url: str, floor_url: str, csv: Path, n_samples: int, clicks: int):
+    """Click-to-repaint of the lab's half-steps and of the floor page's recolour, clicked in
+    turn (a busy moment of the shared machine hits both): medians of (lab total, lab Python,
+    floor total, floor Python) in ms, the lab's page (for Play) and its main plot's backend."""
+    context, profile = open_context(p)
+    lab = open_lab_with(context, url, csv, n_samples)
+    floor = context.new_page()
+    floor.goto(f"{floor_url}?n={n_samples}")
+    floor.wait_for_selector(LIVE, state="attached", timeout=300_000)
+    rows = []
+    for i in range(clicks + 2):  # the first two warm up (first use of some code paths)
+        # Each page is brought to the front for its click: a background tab gets no frames.
+        lab.bring_to_front()
+        lab_ms = lab.evaluate(CLICK_TO_REPAINT_JS, "E-step" if i % 2 == 0 else "M-step")
+        floor.bring_to_front()
+        floor_ms = floor.evaluate(CLICK_TO_REPAINT_JS, "Recolour")
+        if i >= 2:
+            rows.append((*lab_ms, *floor_ms))
+    floor.close()
+    lab.bring_to_front()
+    medians = [statistics.median(column) for column in zip(*rows)]
+    backend = lab.evaluate("window.emlab.backend || 'webgl'")  # see static/handler.js
+    return medians, lab, context, profile, backend
+
+
+def play_rate(page):
+    """Play at the fastest speed from iteration 0 with tol 10⁻⁶: (half-steps per second that
+    reached the page, frames per second that showed a new one)."""
+    speed = page.locator('[role=slider][aria-valuemin="0.5"][aria-valuemax="30.0"]').first
+    speed.focus()
+    speed.press("End")
+    # From iteration 0 with the tightest tol, so Play runs long enough to be timed (it stops
+    # by itself at convergence).
+    page.locator("select").filter(has_text="10⁻⁶").first.select_option(label="10⁻⁶")
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function(
+        "() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve').data.step.length < 2")
+    page.get_by_role("button", name="Play").click()
+    samples = page.evaluate(PLAY_JS, 6)
+    # Rates over the span in which the trace grew: half-steps that reached the page, and
+    # frames that showed a change (a busy page applies several half-steps per frame).
+    if len(samples) < 4:  # converged within a few frames: no rate to speak of
+        return float("nan"), float("nan")
+    (t0, start), (t1, end) = samples[1], samples[-1]
+    return 1000 * (end - start) / (t1 - t0), 1000 * (len(samples) - 2) / (t1 - t0)
+
+
+def print_load_figures(p, runs: int, base: str, fallback_base: str) -> None:
+    """Cold and warm load-to-live of the lab (snapshot start), its fallback and the bare page."""
+    # Interleaved run by run, so a busy moment of the shared machine hits all three.
+    rows = {"lab": ([], []), "fallback": ([], []), "ref": ([], [])}
+    for _ in range(runs):
+        for key, url in (("lab", base), ("fallback", fallback_base),
+                         ("ref", base + "reference.html")):
+            cold, warm = load_times(p, url, 1)
+            rows[key][0].extend(cold)
+            rows[key][1].extend(warm)
+    (lab_cold, lab_warm), (fb_cold, fb_warm), (ref_cold, ref_warm) = rows.values()
+    starts = {row.get("start") for row in lab_cold + lab_warm}
+    if starts != {"snapshot"}:
+        print(f"NOTE: the lab did not always start from its snapshot: {starts}")
+    print(f"load to interactive, median of {runs} (ms)")
+    print(f"  {'':32s} {'cold':>8s} {'warm':>8s} {'cold/b':>8s} {'warm/b':>8s}")
+    ref_c, ref_w = median(ref_cold, 'interactive'), median(ref_warm, 'interactive')
+    for name, cold, warm in [("(a) EM Lab (snapshot start)", lab_cold, lab_warm),
+                             ("(a') EM Lab (fallback start)", fb_cold, fb_warm),
+                             ("(b) Pyodide + numpy", ref_cold, ref_warm)]:
+        c, w = median(cold, 'interactive'), median(warm, 'interactive')
+        print(f"  {name:32s} {c:8.0f} {w:8.0f} {c / ref_c:8.2f} {w / ref_w:8.2f}")
+    print("where the cold start goes, median (ms; worker marks since the worker started, "
+          "live since navigation):")
+    for name, rows_, keys in [
+            ("(a) snapshot", lab_cold, [("fetched (memory + files, checked, inflated)",
+                                         "fetch"), ("archive read", "unpack"),
+                                        ("restored (+ re-seeded)", "runtime"),
+                                        ("lab built", "app"), ("live", "interactive")]),
+            ("(a') fallback", fb_cold, [("runtime", "runtime"), ("packages", "packages"),
+                                        ("imports", "imports"), ("lab built", "app"),
+                                        ("live", "interactive")])]:
+        print(f"  {name}: " + ", ".join(f"{label} {median(rows_, key):.0f}"
+                                        for label, key in keys))
+    print(f"first paint (ms), cold: (a) {median(lab_cold, 'first_paint'):.0f}, "
+          f"(a') {median(fb_cold, 'first_paint'):.0f}, "
+          f"(b) {median(ref_cold, 'first_paint'):.0f}")
+    print(f"downloaded until live, cold: (a) {median(lab_cold, 'bytes') / 1e6:.1f} MB, "
+          f"(a') {median(fb_cold, 'bytes') / 1e6:.1f} MB, "
+          f"(b) {median(ref_cold, 'bytes') / 1e6:.1f} MB; warm: (a) "
+          f"{median(lab_warm, 'bytes') / 1e6:.1f} MB")
 
 
 def main() -> None:
@@ -209,6 +275,8 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=10, help="half-steps timed per size (10)")
     parser.add_argument("--load-only", action="store_true",
                         help="only the load figures (no click-to-repaint, no Play)")
+    parser.add_argument("--clicks-only", action="store_true",
+                        help="only click-to-repaint and Play (no load figures)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -220,9 +288,16 @@ def main() -> None:
     fallback = work / "fallback"
     shutil.copytree(site, fallback)
     (fallback / "pyodide" / "emlab-snapshot.bin.gz").unlink()
+    folders = [site, fallback]
+    if not args.load_only:
+        # The click's floor: benchmarks/click_floor_app.py built the same way.
+        floor = work / "floor"
+        subprocess.run([sys.executable, "build.py", "--out", str(floor),
+                        "--app", "benchmarks/click_floor_app.py"], cwd=ROOT, check=True)
+        folders.append(floor)
     servers, bases = [], []
     try:
-        for folder in (site, fallback):
+        for folder in folders:
             port = free_port()
             servers.append(subprocess.Popen(
                 [sys.executable, "build.py", "serve", "--as-is", "--out", str(folder),
@@ -235,54 +310,25 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.25)
-        base, fallback_base = bases
+        base, fallback_base, floor_base = (bases + [None])[:3]
         with sync_playwright() as p:
-            # Interleaved run by run, so a busy moment of the shared machine hits all three.
-            rows = {"lab": ([], []), "fallback": ([], []), "ref": ([], [])}
-            for _ in range(args.runs):
-                for key, url in (("lab", base), ("fallback", fallback_base),
-                                 ("ref", base + "reference.html")):
-                    cold, warm = load_times(p, url, 1)
-                    rows[key][0].extend(cold)
-                    rows[key][1].extend(warm)
-            (lab_cold, lab_warm), (fb_cold, fb_warm), (ref_cold, ref_warm) = rows.values()
-            starts = {row.get("start") for row in lab_cold + lab_warm}
-            if starts != {"snapshot"}:
-                print(f"NOTE: the lab did not always start from its snapshot: {starts}")
-            print(f"load to interactive, median of {args.runs} (ms)")
-            print(f"  {'':32s} {'cold':>8s} {'warm':>8s} {'cold/b':>8s} {'warm/b':>8s}")
-            ref_c, ref_w = median(ref_cold, 'interactive'), median(ref_warm, 'interactive')
-            for name, cold, warm in [("(a) EM Lab (snapshot start)", lab_cold, lab_warm),
-                                     ("(a') EM Lab (fallback start)", fb_cold, fb_warm),
-                                     ("(b) Pyodide + numpy", ref_cold, ref_warm)]:
-                c, w = median(cold, 'interactive'), median(warm, 'interactive')
-                print(f"  {name:32s} {c:8.0f} {w:8.0f} {c / ref_c:8.2f} {w / ref_w:8.2f}")
-            print("where the cold start goes, median (ms; worker marks since the worker started, "
-                  "live since navigation):")
-            for name, rows_, keys in [
-                    ("(a) snapshot", lab_cold, [("fetched (memory + files, checked, inflated)",
-                                                 "fetch"), ("archive read", "unpack"),
-                                                ("restored (+ re-seeded)", "runtime"),
-                                                ("lab built", "app"), ("live", "interactive")]),
-                    ("(a') fallback", fb_cold, [("runtime", "runtime"), ("packages", "packages"),
-                                                ("imports", "imports"), ("lab built", "app"),
-                                                ("live", "interactive")])]:
-                print(f"  {name}: " + ", ".join(f"{label} {median(rows_, key):.0f}"
-                                                for label, key in keys))
-            print(f"first paint (ms), cold: (a) {median(lab_cold, 'first_paint'):.0f}, "
-                  f"(a') {median(fb_cold, 'first_paint'):.0f}, "
-                  f"(b) {median(ref_cold, 'first_paint'):.0f}")
-            print(f"downloaded until live, cold: (a) {median(lab_cold, 'bytes') / 1e6:.1f} MB, "
-                  f"(a') {median(fb_cold, 'bytes') / 1e6:.1f} MB, "
-                  f"(b) {median(ref_cold, 'bytes') / 1e6:.1f} MB; warm: (a) "
-                  f"{median(lab_warm, 'bytes') / 1e6:.1f} MB")
+            if not args.clicks_only:
+                print_load_figures(p, args.runs, base, fallback_base)
             for n in () if args.load_only else (2000, 20_000):
                 csv = make_csv(work / f"points-{n}.csv", n)
-                repaint, in_python, steps, fps, backend = interaction(p, base, csv, n, args.clicks)
-                print(f"N = {n:>6,}, K = 6: click-to-repaint of a half-step {repaint:6.1f} ms "
-                      f"(Python in the worker {in_python:6.1f} ms; median of {args.clicks}); "
-                      f"Play {steps:5.1f} half-steps/s in {fps:5.1f} frames/s; "
-                      f"main plot drawn with {backend}")
+                (lab_ms, lab_python, floor_ms, floor_python), page, context, profile, backend = \
+                    clicks_against_floor(p, base, floor_base, csv, n, args.clicks)
+                try:
+                    steps, fps = play_rate(page)
+                finally:
+                    context.close()
+                    shutil.rmtree(profile, ignore_errors=True)
+                print(f"N = {n:>6,}, K = 6 (main plot drawn with {backend}), median of "
+                      f"{args.clicks} clicks each:")
+                print(f"  click-to-repaint of a half-step {lab_ms:6.1f} ms (Python in the worker "
+                      f"{lab_python:5.1f} ms); the floor page's recolour {floor_ms:6.1f} ms "
+                      f"(Python {floor_python:5.1f} ms); ratio {lab_ms / floor_ms:4.2f}")
+                print(f"  Play {steps:5.1f} half-steps/s in {fps:5.1f} frames/s")
     finally:
         for server in servers:
             server.terminate()
