@@ -235,11 +235,11 @@ def test_hover_shows_responsibilities_and_click_pins_a_table(lab, screenshot):
     tooltip = page.locator(".bk-tooltip-content").first
     tooltip.wait_for(state="visible", timeout=10_000)
     text = tooltip.text_content()
-    assert f"#{i}" in text and "r1" in text and "r3" in text
+    assert f"#{i + 1}" in text and "r1" in text and "r3" in text   # points counted from 1
     page.mouse.click(*at)
     page.locator(".bk-tab", has_text="Inspect").click()
     page.get_by_text("Bayes' rule").first.wait_for(timeout=10_000)
-    assert page.locator("table.emlab-inspect tbody tr").count() == 3
+    assert page.locator("table.emlab-bayes tbody tr").count() == 3
     screenshot(page, "10-inspect")
 
 
