@@ -21,6 +21,8 @@ means      the start's means as ``x1,y1;x2,y2;...`` (one pair per component): EM
 steps      half-steps to take after loading, 0..200
 hide       comma-separated parts of the screen to hide: see ``HIDEABLE``
 embed      1 for the compact layout without template chrome (iframes, phones)
+lesson     a lesson's name (``app.lessons``): the lesson sets the lab up and opens at its first
+           step, so ``data``, the settings, ``means`` and ``steps`` are ignored beside it
 =========  =====================================================================================
 """
 
@@ -35,7 +37,8 @@ import numpy as np
 
 from app import data, em
 
-__all__ = ["HIDEABLE", "MAX_STEPS", "UrlState", "apply", "encode", "parse"]
+__all__ = ["HIDEABLE", "MAX_STEPS", "UrlState", "apply", "encode", "parse",
+           "start_was_dragged"]
 
 MAX_STEPS = 200
 MAX_QUERY_LENGTH = 4096
@@ -64,6 +67,8 @@ class UrlState:
     embed : bool
     notes : tuple of str
         One plain-text sentence (already HTML-escaped) per ignored value.
+    lesson : str or None
+        A known lesson's name (the lesson panel starts it; it sets the lab up itself).
     """
 
     settings: dict = field(default_factory=dict)
@@ -73,6 +78,7 @@ class UrlState:
     hide: frozenset = frozenset()
     embed: bool = False
     notes: tuple = ()
+    lesson: str | None = None
 
 
 def _shown(value: str) -> str:
@@ -138,7 +144,7 @@ def parse(query: str) -> UrlState:
         notes.append(f"The link's settings were longer than {MAX_QUERY_LENGTH} characters and were "
                      "ignored; share a shorter link.")
         return UrlState(notes=tuple(notes))
-    settings, dataset, means, steps, hide, embed = {}, None, None, 0, set(), False
+    settings, dataset, means, steps, hide, embed, lesson = {}, None, None, 0, set(), False, None
     seen = set()
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key in seen:
@@ -164,6 +170,8 @@ def parse(query: str) -> UrlState:
                 hide = parts & HIDEABLE
             elif key == "embed":
                 embed = _choice(("1", "0", "true", "false"))(value.lower()) in ("1", "true")
+            elif key == "lesson":
+                lesson = _choice(tuple(_lesson_names()))(value)
             else:
                 notes.append(f"Ignored the unknown setting {_shown(key)}.")
         except (ValueError, OverflowError):
@@ -172,7 +180,20 @@ def parse(query: str) -> UrlState:
         notes.append(f"Ignored means: it gives {len(means)} means but k is "
                      f"{settings['n_components']}.")
         means = None
-    return UrlState(settings, dataset, means, steps, frozenset(hide), embed, tuple(notes))
+    if lesson is not None:
+        given = [key for key, value in (("data", dataset), ("means", means), ("steps", steps))
+                 if value] + [key for key, (name, _, _) in _SETTINGS.items() if name in settings]
+        if given:
+            notes.append(f"Ignored {', '.join(given)}: the lesson sets the lab up itself.")
+        settings, dataset, means, steps = {}, None, None, 0
+    return UrlState(settings, dataset, means, steps, frozenset(hide), embed, tuple(notes), lesson)
+
+
+def _lesson_names():
+    # Imported here: app.lesson_run applies a lesson through this module.
+    from app.lesson_run import catalogue
+
+    return catalogue()
 
 
 def _expected(key: str) -> str:
@@ -183,6 +204,7 @@ def _expected(key: str) -> str:
         "means": "expected x1,y1;x2,y2;... with one finite pair per component",
         "steps": f"expected a whole number from 0 to {MAX_STEPS}",
         "embed": "expected 1 or 0",
+        "lesson": f"expected one of {', '.join(_lesson_names())}",
     }[key]
 
 
@@ -210,7 +232,7 @@ def apply(session, state: UrlState) -> list[str]:
     return notes
 
 
-def _start_was_dragged(session) -> bool:
+def start_was_dragged(session) -> bool:
     """Did the learner drop the means, rather than the init and seed choosing them?"""
     start = session.history[0].mixture
     seeded = em.initial_mixture(
@@ -220,14 +242,23 @@ def _start_was_dragged(session) -> bool:
     return not np.allclose(seeded.means, start.means, rtol=1e-9, atol=0)
 
 
-def encode(session, *, hide=frozenset(), embed: bool = False) -> tuple[str, list[str]]:
+def encode(session, *, hide=frozenset(), embed: bool = False,
+           lesson: str | None = None) -> tuple[str, list[str]]:
     """A query string that reproduces the session's state, and notes on what it cannot carry.
 
     ``hide`` and ``embed`` are carried over from the link the lab was opened with, so a lesson
-    link shared on by a student stays the same lesson.
+    link shared on by a student stays the same lesson. With ``lesson`` (the name of the lesson
+    running) the link opens that lesson at its first step instead of the session's state.
     """
     notes = []
     query = {}
+    if lesson is not None:
+        query["lesson"] = lesson
+        if hide:
+            query["hide"] = ",".join(sorted(set(hide) & HIDEABLE))
+        if embed:
+            query["embed"] = 1
+        return "?" + urlencode(query, safe=",;"), notes
     if session.dataset in data.names():
         query["data"] = session.dataset
     else:
@@ -237,7 +268,7 @@ def encode(session, *, hide=frozenset(), embed: bool = False) -> tuple[str, list
         k=session.n_components, cov=session.covariance_type, reg=repr(float(session.reg_covar)),
         init=session.init, seed=session.seed, mode=session.mode, tol=repr(float(session.tol)),
     )
-    if session.history and _start_was_dragged(session):
+    if session.history and start_was_dragged(session):
         start = session.history[0].mixture.means
         query["means"] = ";".join(f"{x:.6g},{y:.6g}" for x, y in start)
     steps = max(len(session.history) - 1, 0)
