@@ -524,7 +524,10 @@ def test_export_callbacks_produce_files(lab):
     assert b"<svg" in _run(e._svg()).getvalue()
     assert '"n_components": 3' in e._json().getvalue()
     assert e._csv().getvalue().count("\n") == len(s.X) + 1
-    assert e.png.filename.endswith(".png") and "it1" in e.png.filename
+    # Each file is named for the state it holds when it is asked for.
+    assert [d.filename for d in (e.png, e.svg, e.json, e.csv)] == [
+        "emlab-blobs-K3-it1.png", "emlab-blobs-K3-it1.svg", "emlab-blobs-K3-it1-parameters.json",
+        "emlab-blobs-K3-it1-responsibilities.csv"]
 
 
 # ---------------------------------------------------------------------------------- data

@@ -41,8 +41,6 @@ class ExportPanel(pn.viewable.Viewer):
                      zip(("Screen", "Slides", "Print"), export.DPI_CHOICES)},
             sizing_mode="stretch_width", description="Dots per inch of the PNG figure "
             "(8 × 6.5 inches); the SVG scales to any size")
-        self.session.param.watch(self._on_session, ["version"])
-        self._on_session()
 
     def __panel__(self):
         return pn.Column(
@@ -62,12 +60,10 @@ class ExportPanel(pn.viewable.Viewer):
         name = re.sub(r"[^A-Za-z0-9]+", "-", s.data_name).strip("-").lower() or "data"
         return f"emlab-{name}-K{s.n_components}-it{s.iteration}"
 
-    def _on_session(self, *events):
-        stem = self._stem()
-        self.png.filename = f"{stem}.png"
-        self.svg.filename = f"{stem}.svg"
-        self.json.filename = f"{stem}-parameters.json"
-        self.csv.filename = f"{stem}-responsibilities.csv"
+    def _name(self, download, suffix):
+        # Named when asked for (the name has the iteration in it): renaming all four on every
+        # half-step cost the browser's Python ~1.5 ms a click for buttons usually out of sight.
+        download.filename = self._stem() + suffix
 
     def _figure_kwargs(self):
         s = self.session
@@ -84,18 +80,21 @@ class ExportPanel(pn.viewable.Viewer):
     # Async because the Pyodide build starts without matplotlib: runtime.load_packages fetches it
     # on the first export (a no-op under panel serve). FileDownload awaits async callbacks.
     async def _png(self):
+        self._name(self.png, ".png")
         await runtime.load_packages("matplotlib")
         s = self.session
         return io.BytesIO(export.png_bytes(s.X, s.mixture, s.display_resp(), dpi=self.dpi.value,
                                            **self._figure_kwargs()))
 
     async def _svg(self):
+        self._name(self.svg, ".svg")
         await runtime.load_packages("matplotlib")
         s = self.session
         return io.BytesIO(export.svg_bytes(s.X, s.mixture, s.display_resp(),
                                            **self._figure_kwargs()))
 
     def _json(self):
+        self._name(self.json, "-parameters.json")
         s = self.session
         text = export.parameters_json(
             s.mixture, dataset=s.data_name, mode=s.mode, iteration=s.iteration,
@@ -106,5 +105,6 @@ class ExportPanel(pn.viewable.Viewer):
         return io.StringIO(text)
 
     def _csv(self):
+        self._name(self.csv, "-responsibilities.csv")
         s = self.session
         return io.StringIO(export.responsibilities_csv(s.X, s.display_resp(), tuple(s.columns)))

@@ -263,6 +263,7 @@ def test_add_point_mode_and_downloads(lab, tmp_path, screenshot):
         with page.expect_download(timeout=30_000) as info:
             page.get_by_role("button", name=label).click()
         path = tmp_path / info.value.suggested_filename
+        assert path.name.startswith("emlab-") and "-K3-it" in path.name, path.name
         info.value.save_as(path)
         assert path.read_bytes().startswith(magic), label
 
