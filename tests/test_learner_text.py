@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-from dataclasses import replace
 
 import numpy as np
 import panel as pn

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 from conftest import deep_text, open_live
 from labpage import TO_PAGE_JS, assert_no_nan, open_lab, source, wait_status
