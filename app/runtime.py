@@ -58,7 +58,36 @@ async def load_packages(*names: str) -> None:
 
         # Dependencies come from the lock file too; integrity is checked against its sha256.
         await pyodide_js.loadPackage(to_js(wanted))
+        _collect_package_loader_leftovers()
     _loaded.update(wanted)
+
+
+def _collect_package_loader_leftovers() -> None:
+    """Collect now, quietly, the ZipFiles Pyodide 0.27's package loader leaves open.
+
+    ``pyodide._package_loader`` opens each wheel's temporary file as a ZipFile (``unpack_buffer``,
+    ``get_dynlibs``) and never closes it; the temporary file is closed and deleted first. Whenever
+    the garbage collector later finds such a ZipFile, its ``__del__`` fails with "Bad file
+    descriptor" and Python prints "Exception ignored in ZipFile.__del__" to the console (the
+    classroom walk caught it after an export had loaded matplotlib). Collected here, at a known
+    moment, those errors are dropped; any other unraisable error still reaches the usual hook.
+    """
+    import gc
+    import sys
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        # The object of a failed __del__ is the method itself: <function ZipFile.__del__ ...>.
+        if isinstance(unraisable.exc_value, OSError) and "ZipFile" in repr(unraisable.object):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
 
 
 def after_this_update(callback) -> None:
