@@ -447,6 +447,8 @@ class MainPlot(pn.viewable.Viewer):
     def _on_tap(self, event):
         if event.x is None or event.y is None:
             return
+        if self.view_state.guessing:  # the click is a guess (app/views/predict.py takes it)
+            return
         shift = bool(event.modifiers and event.modifiers.get("shift"))
         if self.view_state.add_points:
             if shift:

@@ -32,3 +32,7 @@ class ViewState(param.Parameterized):
         default=None, allow_None=True, bounds=(0, None),
         doc="Index of the point whose responsibilities the inspector shows (None: nothing pinned).",
     )
+    guessing = param.Boolean(
+        default=False, doc="Clicks on the plot place guesses of the means (app.prediction), "
+        "instead of pinning a point.",
+    )

@@ -1,0 +1,77 @@
+"""Predict, then reveal, as a student does it, in both runtimes: guess the means with clicks on the
+plot before an M-step, take it, see each miss; pin a point, guess its component, take the E-step,
+see whether it was right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import open_live
+from labpage import TO_DATA_JS, TO_PAGE_JS, open_lab, source, status, wait_status
+
+pytestmark = pytest.mark.browser
+
+# Pixels from each current mean: clear of its handle (a click on a handle would start a drag).
+GUESS_OFFSETS = [(45, 0), (0, 45), (-40, -30)]
+
+
+def check_predict_then_reveal(page, screenshot, name):
+    page.locator(".bk-tab", has_text="Predict").click()
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, phase="M")
+    page.get_by_role("button", name="Guess the means").click()
+    page.get_by_text("where you think the mean of component 1").first.wait_for()
+    means = source(page, "emlab-means")
+    clicks = [np.add(page.evaluate(TO_PAGE_JS, [x, y]), offset)
+              for x, y, offset in zip(means["x"], means["y"], GUESS_OFFSETS)]
+    guesses = [page.evaluate(TO_DATA_JS, list(map(float, at))) for at in clicks]
+    for k, at in enumerate(clicks):
+        # BokehJS takes two clicks within its double-tap time as one double tap (no tap at all).
+        page.wait_for_timeout(500)
+        page.mouse.click(*at)
+        page.wait_for_function(
+            "(n) => Bokeh.documents[0].get_model_by_name('emlab-guesses').data.x.length === n",
+            arg=k + 1)
+    page.get_by_text("All placed").first.wait_for()
+    assert status(page)["phase"] == "M"  # the clicks placed guesses, they pinned nothing
+    page.get_by_role("button", name="M-step").click()
+    wait_status(page, phase="E")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-guess-misses')"
+                           ".data.x0.length === 3")
+    page.get_by_text("Where the means went").first.wait_for()
+    placed = source(page, "emlab-guesses")
+    new = source(page, "emlab-means")
+    misses = source(page, "emlab-guess-misses")
+    np.testing.assert_allclose(misses["x1"], new["x"], atol=1e-9)
+    np.testing.assert_allclose(misses["y1"], new["y"], atol=1e-9)
+    span = max(np.ptp(source(page, "emlab-points")["x"]), 1e-9)
+    assert np.hypot(np.subtract(placed["x"], [g[0] for g in guesses]),
+                    np.subtract(placed["y"], [g[1] for g in guesses])).max() < 0.02 * span
+    screenshot(page, f"{name}-means-revealed")
+
+    # A point's colour: pin the first point with a click, guess component 2, take the E-step.
+    points = source(page, "emlab-points")
+    page.mouse.click(*page.evaluate(TO_PAGE_JS, [points["x"][0], points["y"][0]]))
+    page.get_by_role("button", name="Guess a point's colour").click()
+    page.get_by_text("Which component will be most responsible").first.wait_for()
+    page.locator(".bk-btn-group button", has_text="2").first.click()
+    page.get_by_text("You chose component 2").first.wait_for()
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, phase="M")
+    page.get_by_text("after the E-step").first.wait_for()
+    page.get_by_text("r1 =").first.wait_for()
+    verdicts = page.get_by_text("Right:").count() + page.get_by_text("Not quite:").count()
+    assert verdicts == 1
+    screenshot(page, f"{name}-colour-revealed")
+
+
+def test_predict_then_reveal_under_panel_serve(guarded_page, panel_server, screenshot):
+    page = open_lab(guarded_page, panel_server)
+    wait_status(page, iteration=0, phase="E")
+    check_predict_then_reveal(page, screenshot, "serve")
+
+
+def test_predict_then_reveal_in_the_static_site(lab_site, site_page, screenshot):
+    page = open_live(site_page, lab_site)
+    wait_status(page, iteration=0, phase="E")
+    check_predict_then_reveal(page, screenshot, "static")
