@@ -127,7 +127,7 @@ class NarrationPanel(pn.viewable.Viewer):
 # opened, it grows over the plot instead of pushing it down.
 _BANNER_CSS = """
 :host { position: absolute; top: 6px; left: 8px; z-index: 20; width: auto;
-        max-width: max(240px, calc(100% - 250px)); }
+        max-width: max(200px, calc(100% - 235px)); }
 details { background: #fff1f1; border: 1px solid #f1b5b5; border-left: 6px solid #d00000;
           border-radius: 8px; box-shadow: 0 2px 8px rgba(60, 0, 0, .18); color: #5a0000;
           font-size: 15px; line-height: 1.4; }
