@@ -2,8 +2,8 @@
 
 Owns: the page set-up (Panel extensions, title, the viewport meta and static/page-tweaks.js under
 ``panel serve``) and one Session + Lab per browser session, opened in the state the page's link
-asks for (``app.urlstate``: data set, settings, start, half-steps, parts to hide; ``?embed=1``
-leaves out the title bar when a course page frames the lab).
+asks for (``app.urlstate``: data set, settings, start, half-steps, parts to hide, a lesson;
+``?embed=1`` leaves out the title bar when a course page frames the lab).
 """
 
 from pathlib import Path
@@ -27,7 +27,8 @@ def create_app(query: str | None = None):
     link = urlstate.parse(runtime.query_string() if query is None else query)
     session = Session()
     notes = urlstate.apply(session, link)
-    return Lab(session=session, embedded=link.embed, hidden=link.hide, link_notes=notes)
+    return Lab(session=session, embedded=link.embed, hidden=link.hide, link_notes=notes,
+               lesson=link.lesson)
 
 
 # Panel's default page has no viewport meta, so phones lay it out 980 px wide, and Bokeh's page

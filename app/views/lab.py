@@ -8,14 +8,18 @@ each view for a session; it adds no behaviour of its own. Works as a full page a
 
 from __future__ import annotations
 
+import html
+
 import panel as pn
 import param
 
+from app.lesson_run import LessonRun
 from app.views.controls import Controls
 from app.views.data import DataPanel
 from app.views.explore import ModelSelection, RestartsExplorer
 from app.views.export import ExportPanel
 from app.views.inspect import PointInspector
+from app.views.lessons import LessonsPanel
 from app.views.loglik import LogLikelihoodPlot
 from app.views.narration import NarrationPanel
 from app.views.plot import MainPlot
@@ -33,6 +37,8 @@ class Lab(pn.viewable.Viewer):
                              "(names from app.urlstate.HIDEABLE).")
     link_notes = param.List(default=[], doc="What the opening link asked for and did not get "
                             "(HTML-escaped sentences from app.urlstate.apply).")
+    lesson = param.String(default=None, allow_None=True, doc="The lesson the opening link "
+                          "starts (its name), or None.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -40,9 +46,21 @@ class Lab(pn.viewable.Viewer):
         self.hidden = frozenset(self.hidden)
         self.view_state = ViewState()
         shared = dict(session=s, view_state=self.view_state)
+        # A lesson link's lesson sets the session up before the views first draw it, and hides
+        # what the lesson hides (a shared link keeps only the link's own hide).
+        link_hidden = self.hidden
+        self.lesson_run = LessonRun(session=s, view_state=self.view_state, hidden=self.hidden)
+        if self.lesson is not None:
+            if self.lesson_run.start(self.lesson):
+                self.hidden = self.hidden | self.lesson_run.lesson.setup.hide
+                self.lesson_run.hidden = self.hidden
+            else:
+                self.link_notes = [*self.link_notes, html.escape(self.lesson_run.message)]
+        self.lessons = LessonsPanel(run=self.lesson_run)
         self.plot = MainPlot(**shared)
         self.controls = Controls(**shared, hidden=self.hidden)
-        self.share = ShareLink(session=s, hidden=self.hidden, embedded=self.embedded)
+        self.share = ShareLink(session=s, hidden=link_hidden, embedded=self.embedded,
+                               lesson_run=self.lesson_run)
         self.notes = LinkNotes(notes=list(self.link_notes))
         self.loglik = LogLikelihoodPlot(session=s)
         self.narration = NarrationPanel(session=s)
@@ -91,10 +109,14 @@ class Lab(pn.viewable.Viewer):
         talk = (pn.Column(self.narration.message, self.narration.text, **card)
                 if shown("narration") else self.narration.message)
         right = pn.Column(
+            # The lesson beside the plot, above the trace; in narrower windows (the right column
+            # under the plot) after the status line and trace, which stay on the first screen.
+            pn.Column(self.lessons, **card),
             # The status line (iteration, next half-step, log-likelihood) is always on screen.
-            pn.Column(self.loglik if shown("loglik") else self.loglik.status, **card),
+            pn.Column(self.loglik if shown("loglik") else self.loglik.status,
+                      **{**card, "css_classes": ["emlab-card", "emlab-trace-card"]}),
             talk,
-            css_classes=["emlab-right"], **column,
+            css_classes=["emlab-right"], stylesheets=[_RIGHT_CSS], **column,
         )
         # dynamic: only the open tab is rendered; the others when opened (the static site's
         # start builds, serialises and draws a quarter fewer models).
@@ -154,6 +176,9 @@ _GRID_CSS = """
           grid-template-areas: "center" "left" "right" "tabs"; }
 }
 """
+
+# Below the wide layout the status line and trace come first in the right column (see _build).
+_RIGHT_CSS = "@media (max-width: 1239px) { .emlab-trace-card { order: -1; } }"
 
 
 def _plot_css(embedded: bool) -> str:

@@ -77,6 +77,8 @@ class ShareLink(pn.viewable.Viewer):
     hidden = param.Parameter(default=frozenset(),
                              doc="Parts hidden by the link the lab was opened with (kept).")
     embedded = param.Boolean(default=False, doc="The lab was opened embedded (kept in the link).")
+    lesson_run = param.Parameter(default=None, doc="The lab's app.lesson_run.LessonRun: while a "
+                                 "lesson runs, the link opens that lesson at its first step.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -89,6 +91,8 @@ class ShareLink(pn.viewable.Viewer):
                                   styles={"font-size": "12px", "color": "#7a4b00"})
         self.button.on_click(self._on_share)
         self.session.param.watch(self._on_session, ["version"])
+        if self.lesson_run is not None:
+            self.lesson_run.param.watch(self._on_session, ["lesson"])
 
     def __panel__(self):
         return pn.Column(self.button, self.box, self.notes, sizing_mode="stretch_width")
@@ -99,7 +103,10 @@ class ShareLink(pn.viewable.Viewer):
         return self.box.query[0] if self.box.query else ""
 
     def _on_share(self, event=None):
-        query, notes = urlstate.encode(self.session, hide=self.hidden, embed=self.embedded)
+        run = self.lesson_run
+        lesson = run.lesson.name if run is not None and run.running else None
+        query, notes = urlstate.encode(self.session, hide=self.hidden, embed=self.embedded,
+                                       lesson=lesson)
         self.box.param.update(query=[query], requests=self.box.requests + 1)
         self.notes.object = "<br>".join(html.escape(note) for note in notes)
         self.notes.visible = bool(notes)
