@@ -3,7 +3,8 @@
 Owns ``LessonRun``, a small ``param.Parameterized``: it applies a lesson's set-up to the session
 through the lesson-link path (``app.urlstate.parse`` + ``apply`` of ``Setup.query()``), keeps the
 counts ``app.lessons.LabState`` needs that the session does not keep (E- and M-steps that only ever
-grow, handle drops, restarts runs, pinned points, Next presses, the best converged log-likelihood
+grow, handle drops, restarts runs, pinned points, predictions revealed (``app.prediction``), Next
+presses, the best converged log-likelihood
 seen for each data set, K and covariance type), watches the session's ``version`` (and, when
 given, the views' pinned point), and moves to the next step when the current step's condition is
 met. The learner can go back a step or leave the lesson.
@@ -64,11 +65,12 @@ def lesson_needs(lesson: Lesson) -> set[str]:
             if clause.name in _NEEDS}
 
 
-def unavailable_reason(lesson: Lesson, hidden=frozenset()) -> str:
+def unavailable_reason(lesson: Lesson, hidden=frozenset(), dimension: int = LAB_DIMENSION) -> str:
     """Why the lab cannot run ``lesson`` ('' when it can): data it cannot show, or a part of the
-    screen the lesson needs that this page hides (``hidden``)."""
-    dimension = lessons.known_datasets().get(lesson.setup.data)
-    if dimension != LAB_DIMENSION or lesson.setup.data not in data.names():
+    screen the lesson needs that this page hides (``hidden``). ``dimension``: the data the session
+    holds (2 for app.session.Session, 1 for the trace lab's app.trace_session.TraceSession)."""
+    known = lessons.known_datasets().get(lesson.setup.data)
+    if known != dimension or (dimension == 2 and lesson.setup.data not in data.names()):
         return (f"“{lesson.title}” works on points along a line (1-D data), which the lab "
                 "cannot show yet.")
     missing = sorted(lesson_needs(lesson) & (set(hidden) - set(lesson.setup.hide)))
@@ -76,6 +78,21 @@ def unavailable_reason(lesson: Lesson, hidden=frozenset()) -> str:
         parts = " and ".join(PART_NAMES[part] for part in missing)
         return f"“{lesson.title}” needs {parts}, which this page hides."
     return ""
+
+
+def _apply_1d(session, setup) -> list[str]:
+    """Set the trace lab's session (app.trace_session.TraceSession) up for a 1-D lesson through
+    its public actions: data, covariance type, floor and tol, the start, then the half-steps."""
+    session.param.update(covariance_type=setup.covariance, reg_covar=setup.reg_covar,
+                         tol=setup.tol)
+    means = [m[0] for m in setup.means] if setup.means else None
+    if session.dataset != setup.data or means is not None:
+        session.load_dataset(setup.data, means=means, variances=setup.variances,
+                             weights=setup.weights)
+    for _ in range(setup.steps):
+        if not session.step():
+            break
+    return [session.message] if session.message else []
 
 
 def _same_record(old, new) -> bool:
@@ -90,6 +107,8 @@ class LessonRun(param.Parameterized):
     session = param.Parameter(doc="The EM session (app.session.Session).")
     view_state = param.Parameter(default=None, doc="The views' ViewState (its pinned point "
                                  "counts as a pin), or None.")
+    prediction = param.Parameter(default=None, doc="The lab's app.prediction.Prediction (each "
+                                 "prediction revealed counts), or None.")
     hidden = param.Parameter(default=frozenset(), doc="Parts of the screen this page hides.")
     lessons = param.Dict(default={}, doc="name -> Lesson: what can be started (default: all).")
     lesson = param.ClassSelector(class_=Lesson, default=None, allow_None=True, constant=True,
@@ -104,6 +123,7 @@ class LessonRun(param.Parameterized):
     drags = param.Integer(default=0, constant=True)
     restarts_runs = param.Integer(default=0, constant=True)
     pins = param.Integer(default=0, constant=True)
+    predictions = param.Integer(default=0, constant=True)
     next_presses = param.Integer(default=0, constant=True)
 
     def __init__(self, **params):
@@ -118,8 +138,19 @@ class LessonRun(param.Parameterized):
         self.session.param.watch(self._on_session, ["version"])
         if self.view_state is not None:
             self.view_state.param.watch(self._on_pinned, ["pinned"], onlychanged=False)
+        self._watch_prediction()
+
+    @param.depends("prediction", watch=True)
+    def _watch_prediction(self):
+        if self.prediction is not None:
+            self.prediction.param.watch(self._on_predicted, ["count"])
 
     # ------------------------------------------------------------------------------ reading
+
+    @property
+    def dimension(self) -> int:
+        """The session's data: 2 (app.session.Session) or 1 (the trace lab's TraceSession)."""
+        return getattr(self.session, "dimension", LAB_DIMENSION)
 
     @property
     def running(self) -> bool:
@@ -141,12 +172,13 @@ class LessonRun(param.Parameterized):
         key = self._key()
         return LabState.from_session(
             s, e_steps=self.e_steps, m_steps=self.m_steps, drags=self.drags,
-            restarts_runs=self.restarts_runs, pins=self.pins, next_presses=self.next_presses,
+            restarts_runs=self.restarts_runs, pins=self.pins, predictions=self.predictions,
+            next_presses=self.next_presses,
             best_log_likelihood=self._best.get(key))
 
     def availability(self) -> dict[str, str]:
         """name -> why it cannot run here ('' when it can), for every lesson."""
-        return {name: unavailable_reason(lesson, self.hidden)
+        return {name: unavailable_reason(lesson, self.hidden, self.dimension)
                 for name, lesson in self.lessons.items()}
 
     # ------------------------------------------------------------------------------ actions
@@ -160,21 +192,23 @@ class LessonRun(param.Parameterized):
         if lesson is None:
             self._set(message=f"There is no lesson called “{name}”.")
             return False
-        reason = unavailable_reason(lesson, self.hidden)
+        reason = unavailable_reason(lesson, self.hidden, self.dimension)
         if reason:
             self._set(message=reason)
             return False
-        link = urlstate.parse(lesson.setup.query())
         self._applying = True  # the set-up's own changes are nobody's step
         try:
-            notes = urlstate.apply(self.session, link)
+            if self.dimension == 1:
+                notes = _apply_1d(self.session, lesson.setup)
+            else:
+                notes = urlstate.apply(self.session, urlstate.parse(lesson.setup.query()))
         finally:
             self._applying = False
         self._history = tuple(self.session.history)
         self._restarts = self.session.restarts
         self._best = {}
         self._set(lesson=lesson, step=0, message=" ".join(notes), e_steps=0, m_steps=0,
-                  drags=0, restarts_runs=0, pins=0, next_presses=0)
+                  drags=0, restarts_runs=0, pins=0, predictions=0, next_presses=0)
         self._note_best()
         self._before = self.state()
         return True
@@ -229,12 +263,18 @@ class LessonRun(param.Parameterized):
             counts["restarts_runs"] = self.restarts_runs + 1
         # A new start whose means the init and seed did not choose: the learner dropped a handle
         # (Break it, which puts a mean on a point, counts too).
-        if same == 0 and new and kinds == ["init"] and urlstate.start_was_dragged(s):
+        if (same == 0 and new and kinds == ["init"] and self.dimension == 2
+                and urlstate.start_was_dragged(s)):
             counts["drags"] = self.drags + 1
         if counts:
             self._set(**counts)
         self._note_best()
         self._check()
+
+    def _on_predicted(self, event):
+        if self.running and event.new > event.old:
+            self._set(predictions=self.predictions + event.new - event.old)
+            self._check()
 
     def _on_pinned(self, event):
         if self.running and event.new is not None:

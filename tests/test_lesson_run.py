@@ -270,3 +270,24 @@ def test_share_encodes_the_lesson_at_its_first_step():
 def test_every_built_in_lesson_is_in_the_catalogue():
     """The runner's catalogue is app.lessons' (built-ins in their order)."""
     assert list(catalogue())[:7] == list(lessons.load_lessons([]))
+
+
+def test_a_revealed_prediction_counts_for_a_predicted_step(tmp_path):
+    """A lesson step 'when: predicted' moves on once the learner's prediction is revealed."""
+    from app.prediction import Prediction
+
+    (tmp_path / "guess.md").write_text(
+        "---\ntitle: Guess\ndata: old_faithful\nk: 2\n---\n\n## Guess the means\n\n"
+        "Take an E-step, guess where the means go, then take the M-step.\n\nwhen: predicted\n",
+        encoding="utf-8")
+    s, view_state = Session(), ViewState()
+    prediction = Prediction(session=s, view_state=view_state)
+    run = LessonRun(session=s, view_state=view_state, prediction=prediction,
+                    lessons=lessons.load_lessons([tmp_path]))
+    assert run.start("guess")
+    s.e_step()
+    assert prediction.start_means()
+    for mean in s.mixture.means:
+        prediction.place(*mean)
+    s.m_step()
+    assert prediction.count == 1 and run.predictions == 1 and run.done
