@@ -157,3 +157,25 @@ def test_lab_state_reads_the_session():
         2, 1, 2, "em", "full")
     assert state.reg_covar == 0.0 and not state.collapsed
     assert state.log_likelihood == pytest.approx(s.current_log_likelihood())
+
+
+def test_lesson_run_takes_the_trace_lab_lesson_as_a_student():
+    """LessonRun runs trace-lab on a TraceSession: the set-up from the lesson file, E, M, E, M
+    move through the four steps, Next ends it; Step back never undoes a step's progress."""
+    from app.lesson_run import LessonRun
+
+    s = TraceSession(means=[0.0, 9.0])
+    run = LessonRun(session=s)
+    assert run.availability()["trace-lab"] == ""
+    assert run.availability()["local-optima"] != ""  # 2-D lessons are not for this page
+    assert run.start("trace-lab"), run.message
+    np.testing.assert_array_equal(s.mixture.means, [1.60, 4.40])
+    np.testing.assert_array_equal(s.mixture.variances, [0.50, 0.50])
+    assert (s.reg_covar, s.half_steps, run.step) == (0.0, 0, 0)
+    s.e_step()
+    assert run.step == 1
+    s.back(); s.e_step()  # undo and redo: still step 2 of the lesson
+    assert run.step == 1
+    s.m_step(); s.e_step(); s.m_step()
+    assert run.step == 4 and run.current.condition.manual
+    assert run.next() and run.done
