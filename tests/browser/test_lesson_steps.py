@@ -225,13 +225,29 @@ def test_the_picker_starts_back_and_leave_under_panel_serve(guarded_page, panel_
     assert picker.input_value() == "Choose a lesson"
 
 
-def test_an_unknown_or_1d_lesson_link_opens_the_lab_with_a_note(guarded_page, panel_server):
-    """?lesson=trace-lab and ?lesson=nonsense open the lab as usual, each with a note."""
-    page = open_lab(guarded_page, panel_server, "?lesson=trace-lab")
-    page.locator(".emlab-link-notes", has_text="1-D data").first.wait_for(timeout=TIMEOUT)
+def test_an_unknown_lesson_link_opens_the_lab_with_a_note(guarded_page, panel_server):
+    """?lesson=nonsense opens the lab as usual, with a note. (?lesson=trace-lab opens the trace
+    lab's own page: tests/browser/test_trace_lab.py.)"""
     page = open_lab(guarded_page, panel_server, "?lesson=nonsense")
     page.locator(".emlab-link-notes", has_text="expected one of").first.wait_for(timeout=TIMEOUT)
     assert page.locator(".emlab-lesson-body").count() == 0
+
+
+def test_layout_with_a_lesson_running_under_panel_serve(guarded_page, panel_server, screenshot):
+    """With a lesson running (the longest, one step done), as test_layout.py checks the plain lab:
+    in an 800×600 frame the plot, E-step, M-step and status line show at once; at every
+    full-page size no cards overlap, every control can be clicked, nothing scrolls sideways."""
+    from test_layout import check_full_page_sizes, check_host_page, report
+
+    page = guarded_page
+    problems = check_host_page(page, panel_server.url + "?embed=1&lesson=now-break-it",
+                               "serve-lesson", screenshot)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_lab(page, panel_server, "?lesson=now-break-it")
+    run(page)
+    wait_step(page, "Step 2 of 7")
+    problems += check_full_page_sizes(page, "serve-lesson", screenshot)
+    report(problems)
 
 
 # ------------------------------------------------------------------------------------------------
