@@ -25,6 +25,13 @@ def create_app(query: str | None = None):
     ``query`` defaults to the page's own query string (``?data=iris&k=3&steps=4``).
     """
     link = urlstate.parse(runtime.query_string() if query is None else query)
+    if link.lesson is not None:
+        # A lesson on points along a line opens the trace lab, a page of its own (imported here:
+        # the lab's own start does not need it).
+        from app.views.trace_lab import TraceLab, opens_trace_lab
+
+        if opens_trace_lab(link.lesson):
+            return TraceLab(lesson=link.lesson, embedded=link.embed, link_notes=list(link.notes))
     session = Session()
     notes = urlstate.apply(session, link)
     return Lab(session=session, embedded=link.embed, hidden=link.hide, link_notes=notes,

@@ -116,7 +116,11 @@ def test_a_lesson_link_opens_the_lab_in_the_lesson_hiding_what_it_hides():
 
 
 def test_a_link_to_the_trace_lab_or_an_unknown_lesson_is_a_note():
-    """The lab opens as usual, with a note saying why the lesson did not start."""
-    assert "1-D data" in create_app("?lesson=trace-lab").link_notes[-1]
+    """The trace lab's link opens its own page (app.views.trace_lab) with the lesson running; an
+    unknown lesson opens the lab as usual, with a note saying why the lesson did not start."""
+    from app.views.trace_lab import TraceLab
+
+    trace = create_app("?lesson=trace-lab")
+    assert isinstance(trace, TraceLab) and trace.run.running and trace.link_notes == []
     lab = create_app("?lesson=nope")
     assert "expected one of" in lab.link_notes[-1] and not lab.lesson_run.running
