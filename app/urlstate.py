@@ -45,7 +45,7 @@ MAX_QUERY_LENGTH = 4096
 # Parts of the screen a lesson link may hide (the views decide what each covers).
 HIDEABLE = frozenset(
     {"data", "upload", "model", "restarts", "bic", "inspect", "export", "narration", "loglik",
-     "kmeans", "breakit", "keys", "share"}
+     "kmeans", "breakit", "keys", "share", "predict"}
 )
 _MAX_COMPONENTS = 15
 _MEANS_LIMIT = 1e12  # a dragged mean beyond this is a typo or an attack, not a lesson

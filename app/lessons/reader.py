@@ -68,7 +68,7 @@ __all__ = [
 INITS = ("k-means++", "random", "random_from_data", "kmeans")
 HIDEABLE = frozenset(
     {"data", "upload", "model", "restarts", "bic", "inspect", "export", "narration", "loglik",
-     "kmeans", "breakit", "keys", "share"}
+     "kmeans", "breakit", "keys", "share", "predict"}
 )
 MAX_COMPONENTS = 15
 MAX_STEPS = 200

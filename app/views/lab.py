@@ -14,6 +14,7 @@ import panel as pn
 import param
 
 from app.lesson_run import LessonRun
+from app.prediction import Prediction
 from app.views.controls import Controls
 from app.views.data import DataPanel
 from app.views.explore import ModelSelection, RestartsExplorer
@@ -23,6 +24,7 @@ from app.views.lessons import LessonsPanel
 from app.views.loglik import LogLikelihoodPlot
 from app.views.narration import NarrationPanel
 from app.views.plot import MainPlot
+from app.views.predict import PredictPanel
 from app.views.resptable import ResponsibilityTable
 from app.views.share import LinkNotes, ShareLink
 from app.views.state import ViewState
@@ -70,6 +72,10 @@ class Lab(pn.viewable.Viewer):
         self.model_selection = ModelSelection(session=s)
         self.data = DataPanel(**shared)
         self.export = ExportPanel(**shared)
+        self.prediction = Prediction(session=s, view_state=self.view_state)
+        self.lesson_run.prediction = self.prediction  # a lesson's 'predicted' steps count them
+        self.predict = PredictPanel(prediction=self.prediction, view_state=self.view_state,
+                                    figure=self.plot.figure)
         self._layout = self._build()
 
     def _build(self):
@@ -99,6 +105,7 @@ class Lab(pn.viewable.Viewer):
         tabs = [(title, view) for part, title, view in (
             ("inspect", "Inspect", pn.Column(self.resp_table, self.inspector,
                                              sizing_mode="stretch_width")),
+            ("predict", "Predict", self.predict),
             ("restarts", "Restarts", self.restarts),
             ("bic", "Model selection", self.model_selection),
             ("upload", "Data", self.data.editing_view()),
