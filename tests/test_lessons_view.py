@@ -18,16 +18,21 @@ def panel():
     return s, view_state, run, LessonsPanel(run=run)
 
 
-def test_the_picker_lists_every_lesson_and_cannot_pick_the_trace_lab():
-    """Every lesson by title, in order; the trace lab is listed, disabled, with a note why."""
-    _, _, run, view = panel()
+def test_the_picker_lists_every_lesson_and_the_trace_lab_opens_its_own_page():
+    """Every lesson by title, in order; the trace lab (1-D data) is listed as opening its own
+    page: picking it follows ?lesson=trace-lab in the browser (a callback on the picker) and
+    leaves this lab as it is."""
+    s, _, run, view = panel()
     assert view.picker.options[0] == NONE
     assert view.picker.options[1:] == [
-        "Soft vs hard", "Trace lab (not available yet)", "Now break it", "Local optima", "Shapes",
-        "How many components?", "The math"]
-    assert view.picker.disabled_options == ["Trace lab (not available yet)"]
-    assert "1-D data" in view.unavailable.object and view.unavailable.visible
+        "Soft vs hard", "Trace lab (opens its own page)", "Now break it", "Local optima",
+        "Shapes", "How many components?", "The math"]
+    assert view.picker.disabled_options == []
+    assert not view.unavailable.visible
     assert not view.text.visible and not view.buttons.visible
+    assert '{"Trace lab (opens its own page)": "trace-lab"}' in view.follow.code["value"]
+    view.picker.value = "Trace lab (opens its own page)"
+    assert not run.running and s.dataset != "six_points_1d"
 
 
 def test_picking_a_lesson_starts_it_and_shows_step_one():

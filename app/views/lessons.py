@@ -1,7 +1,8 @@
 """The Lessons card: a picker of the guided lessons and the panel of the lesson running.
 
 Owns: LessonsPanel, a view of an ``app.lesson_run.LessonRun``: the *Lesson* picker (every lesson by
-title; one the lab cannot run is listed but cannot be picked, and a short note says why), and,
+title; one the lab cannot run is listed but cannot be picked, and a short note says why; one on
+the other kind of data, such as the trace lab's 1-D points, opens its own page), and,
 while a lesson runs, its title, "Step n of m", the steps done so far (checked off), the current
 step's title and text (Markdown with $…$ maths, typeset by KaTeX as the narration is), a Next
 button for the steps that wait for it, Back and Leave lesson, and a clear "done" state after the
@@ -13,11 +14,12 @@ and maths conversion).
 from __future__ import annotations
 
 import html
+import json
 
 import panel as pn
 import param
 
-from app.lesson_run import LessonRun
+from app.lesson_run import LessonRun, unavailable_reason
 from app.views.narration import markdown_with_math_to_html
 
 NONE = "Choose a lesson"  # the picker's entry (and lesson name) when no lesson runs
@@ -32,11 +34,19 @@ class LessonsPanel(pn.viewable.Viewer):
         super().__init__(**params)
         run = self.run
         reasons = run.availability()
+        # Lessons on the other kind of data open the other page (the trace lab for 1-D data):
+        # picking one follows its link (in the page: see _follow_elsewhere).
+        other = 3 - run.dimension
+        self._elsewhere = {name for name, lesson in run.lessons.items()
+                           if reasons[name] and not unavailable_reason(lesson, dimension=other)}
+        reasons = {name: ("" if name in self._elsewhere else reason)
+                   for name, reason in reasons.items()}
         # label -> lesson name. The options are the labels themselves: Panel 1.9 sends a dict's
         # disabled options to the page as values, where the page compares them with labels.
         self._names = {NONE: NONE}
         for name, lesson in run.lessons.items():
-            label = lesson.title + (" (not available yet)" if reasons[name] else "")
+            label = lesson.title + (" (not available yet)" if reasons[name] else
+                                    " (opens its own page)" if name in self._elsewhere else "")
             if label in self._names:  # two lessons of one title (a teacher's and a built-in)
                 label = f"{label} ({name})"
             self._names[label] = name
@@ -49,6 +59,7 @@ class LessonsPanel(pn.viewable.Viewer):
             description="A guided lesson: the lab is set up for it, and each step says what to "
                         "do and moves on when it is done")
         unavailable = " ".join(reason for reason in reasons.values() if reason)
+        self._follow_elsewhere()
         self.unavailable = pn.pane.HTML(
             f'<div class="emlab-lesson-aside">{html.escape(unavailable)}</div>' if unavailable
             else "", visible=bool(unavailable), sizing_mode="stretch_width", margin=(0, 10),
@@ -83,6 +94,23 @@ class LessonsPanel(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
+    def _follow_elsewhere(self):
+        """Picking a lesson that opens its own page loads ``?lesson=NAME`` (keeping ``embed``)
+        in the browser itself, so it works the same under ``panel serve`` and in the static
+        site."""
+        self.follow = None
+        if not self._elsewhere:
+            return
+        targets = json.dumps({self._labels[name]: name for name in self._elsewhere})
+        self.follow = self.picker.jscallback(value=f"""
+          const name = ({targets})[cb_obj.value];
+          if (name === undefined) return;
+          const here = new URLSearchParams(window.location.search);
+          const query = new URLSearchParams({{lesson: name}});
+          if (here.get("embed")) query.set("embed", here.get("embed"));
+          window.location.search = "?" + query.toString();
+        """)
+
     def _shown(self) -> str:
         """The picker's entry for the lesson running (or for none)."""
         return self._labels[self.run.lesson.name if self.run.running else NONE]
@@ -91,6 +119,8 @@ class LessonsPanel(pn.viewable.Viewer):
         if event.new == self._shown():
             return  # the panel itself put the picker there
         name = self._names[event.new]
+        if name in self._elsewhere:
+            return  # the page follows the lesson's link (_follow_elsewhere)
         if name == NONE:
             self.run.leave()
         elif not self.run.start(name):

@@ -8,7 +8,7 @@ M-step, Step back and Reset buttons (keys e, m, ←, r; space takes the next hal
 line "Step n/4: E-step ..." (seed 002's words); the whole responsibility table; the arithmetic of
 one point's E-step (``app.em1d.point_terms``) and of one component's M-step
 (``app.em1d.component_terms``); the lesson panel (``app.views.lessons.LessonsPanel`` over a
-``LessonRun`` of the lessons on 1-D data); a link back to the 2-D lab. It reads an
+``LessonRun``; the 2-D lessons open the 2-D lab); a link back to the 2-D lab. It reads an
 ``app.trace_session.TraceSession`` and sends actions back to it. The page's words are in the
 functions at the end of this module (``status_text``, ``table_html``, ``point_html``,
 ``component_html``), numbers through ``number``: 2 to 4 significant digits, "−" for minus, never
@@ -62,7 +62,8 @@ class TraceLab(pn.viewable.Viewer):
             params["session"] = TraceSession()
         super().__init__(**params)
         s = self.session
-        self.run = LessonRun(session=s, lessons=trace_lessons())
+        # Every lesson: the picker lists the 2-D ones as opening their own page (the lab).
+        self.run = LessonRun(session=s)
         if self.lesson is not None and not self.run.start(self.lesson):
             self.link_notes = [*self.link_notes, html.escape(self.run.message)]
         self.lessons = LessonsPanel(run=self.run)
@@ -174,8 +175,10 @@ class TraceLab(pn.viewable.Viewer):
                 '<a class="back" href="?">← Back to the 2-D lab</a></div>',
                 sizing_mode="stretch_width", margin=0, stylesheets=[_CSS]))
         else:
-            parts.insert(0, pn.pane.HTML('<a class="back plain" href="?">← Back to the 2-D lab'
-                                         '</a>', margin=(8, 12, 0, 12), stylesheets=[_CSS]))
+            # Framed in a course page: the lab it leads to stays framed (no title bar).
+            parts.insert(0, pn.pane.HTML('<a class="back plain" href="?embed=1">← Back to the '
+                                         '2-D lab</a>', margin=(8, 12, 0, 12),
+                                         stylesheets=[_CSS]))
         return pn.Column(*parts, sizing_mode="stretch_width",
                          styles={"background": "#f3f4f8", "min-height": "100vh"})
 

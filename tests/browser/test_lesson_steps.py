@@ -195,17 +195,15 @@ def test_a_student_completes_the_lesson_under_panel_serve(name, guarded_page, pa
 
 def test_the_picker_starts_back_and_leave_under_panel_serve(guarded_page, panel_server,
                                                             screenshot):
-    """From the plain lab: the picker lists the lessons (the trace lab shown but not pickable,
-    with why), picking one sets the lab up at step 1; Back, Leave lesson; Share link while a
-    lesson runs copies ?lesson=NAME."""
+    """From the plain lab: the picker lists the lessons (the trace lab as opening its own page:
+    tests/browser/test_trace_lab.py picks it), picking one sets the lab up at step 1; Back,
+    Leave lesson; Share link while a lesson runs copies ?lesson=NAME."""
     page = guarded_page
     page.set_viewport_size({"width": 1400, "height": 900})
     open_lab(page, panel_server)
     picker = page.get_by_role("combobox", name="Lesson")
     labels = picker.locator("option").all_inner_texts()
-    assert labels[0] == "Choose a lesson" and "Trace lab (not available yet)" in labels
-    assert picker.locator("option", has_text="Trace lab").is_disabled()
-    assert "1-D data" in deep_text(page)
+    assert labels[0] == "Choose a lesson" and "Trace lab (opens its own page)" in labels
     picker.select_option(label="The math")
     wait_step(page, "Step 1 of 5")
     screenshot(page, "lesson-picked-1400x900", full_page=False)

@@ -190,12 +190,29 @@ def test_trace_lab_in_the_static_site(lab_site, site_page, screenshot):
     check_small_window(page, screenshot, "site-trace")
 
 
-def test_trace_lab_back_link_opens_the_2d_lab(guarded_page, panel_server):
-    """The page's link back leads to the 2-D lab."""
+def test_the_pickers_and_the_back_link_move_between_the_pages(guarded_page, panel_server):
+    """The 2-D lab's picker opens the trace lab (its own page, ?lesson=trace-lab); the trace
+    lab's picker opens a 2-D lesson in the lab; its link back leads to the 2-D lab (framed when
+    the trace lab was)."""
     page = guarded_page
-    page.goto(panel_server.url + "?lesson=trace-lab")
+    page.goto(panel_server.url)
+    picker = page.get_by_role("combobox", name="Lesson")
+    picker.wait_for(timeout=TIMEOUT)
+    page.get_by_role("button", name="Run to convergence").wait_for(timeout=TIMEOUT)
+    picker.select_option(label="Trace lab (opens its own page)")
+    page.wait_for_url(re.compile(r"\?lesson=trace-lab$"), timeout=TIMEOUT)
+    wait_half_steps(page, 0)
+    wait_lesson_step(page, "Step 1 of 5")
+    picker = page.get_by_role("combobox", name="Lesson")
+    assert picker.input_value() == "Trace lab"
+    picker.select_option(label="Soft vs hard (opens its own page)")
+    page.wait_for_url(re.compile(r"\?lesson=soft-vs-hard$"), timeout=TIMEOUT)
+    page.get_by_role("button", name="Run to convergence").wait_for(timeout=TIMEOUT)
+    wait_lesson_step(page, "Step 1 of")
+    page.goto(panel_server.url + "?lesson=trace-lab&embed=1")
     link = page.locator("a", has_text="Back to the 2-D lab").first
     link.wait_for(timeout=TIMEOUT)
     link.click()
-    page.wait_for_url(re.compile(r"^[^?]*\?$|^[^?]*$"), timeout=TIMEOUT)
+    page.wait_for_url(re.compile(r"^[^?]*\?embed=1$"), timeout=TIMEOUT)
     page.get_by_role("button", name="Run to convergence").wait_for(timeout=TIMEOUT)
+    panel_server.assert_no_traceback()
