@@ -26,6 +26,7 @@ def test_buttons_take_half_steps_and_the_sources_follow():
     s = lab.session
     assert lab.run.running and lab.run.step == 0
     assert lab.m_button.disabled and not lab.e_button.disabled and lab.back_button.disabled
+    x_range = (lab.x_range.start, lab.x_range.end)
     click(lab.e_button)
     assert s.half_steps == 1 and lab.run.step == 1 and lab.e_button.disabled
     click(lab.m_button)
@@ -37,6 +38,8 @@ def test_buttons_take_half_steps_and_the_sources_follow():
     np.testing.assert_allclose(lab.means.data["x"], s.mixture.means)
     assert lab.points.data["label"] == ["x1", "x2", "x3", "x4", "x5", "x6"]
     assert "μ₁ = 3.300 / 3.000 = <b>1.100</b>" in lab.component_sums.object
+    assert (lab.x_range.start, lab.x_range.end) == x_range  # the view holds still
+    np.testing.assert_array_equal(grid[[0, -1]], x_range)
     click(lab.back_button)
     assert s.half_steps == 1
     click(lab.reset_button)

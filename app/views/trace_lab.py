@@ -25,7 +25,7 @@ import param
 from bokeh.models import ColumnDataSource, LabelSet, Range1d
 from bokeh.plotting import figure
 
-from app import geometry
+from app import em1d, geometry
 from app.lesson_run import LessonRun, catalogue, unavailable_reason
 from app.trace_session import TraceSession
 from app.views.controls import KeyboardShortcuts
@@ -101,9 +101,12 @@ class TraceLab(pn.viewable.Viewer):
                                            name="trace-components")
         self.mixture = ColumnDataSource(dict(x=[], y=[]), name="trace-mixture")
         self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[]), name="trace-means")
+        self.x_range = Range1d(0.0, 1.0)
         self.y_range = Range1d(-0.3, 1.0)
+        self._start_record = None  # the start the x range was chosen for
+        self._grid = None
         fig = figure(name="trace-plot", height=340, sizing_mode="stretch_width",
-                     y_range=self.y_range, toolbar_location=None, tools="",
+                     x_range=self.x_range, y_range=self.y_range, toolbar_location=None, tools="",
                      x_axis_label="x", y_axis_label="density")
         fig.multi_line("xs", "ys", source=self.components, line_color="color", line_width=3,
                        line_alpha=0.9)
@@ -202,7 +205,14 @@ class TraceLab(pn.viewable.Viewer):
         rgb = geometry.blend(s.resp, colors)
         self.points.data = dict(x=X, y=np.zeros_like(X), color=geometry.rgb_to_hex(rgb),
                                 label=[f"x{i + 1}" for i in range(X.size)])
-        curves = s.density_curves()
+        if s.history[0] is not self._start_record:
+            # The view holds still while EM steps: the x range (and the curves' grid) is chosen
+            # for the data and the start's components (mean ± 4 sd), and kept until a new start.
+            self._start_record = s.history[0]
+            start = em1d.density_curves(X, self._start_record.mixture).grid
+            self._grid = np.linspace(start[0], start[-1], start.size)
+            self.x_range.start, self.x_range.end = float(start[0]), float(start[-1])
+        curves = s.density_curves(grid=self._grid)
         grid, comps, total = curves.grid, curves.components, curves.mixture
         self.components.data = dict(xs=[grid] * K, ys=[comps[:, k] for k in range(K)],
                                     color=colors, name=[f"component {k + 1}" for k in range(K)])
@@ -213,7 +223,6 @@ class TraceLab(pn.viewable.Viewer):
         self.means.data = dict(x=means, y=np.minimum(peaks, top), color=colors,
                                label=[f"μ{_sub(k + 1)}" for k in range(K)])
         self.y_range.start, self.y_range.end = -0.32 * top, 1.18 * top
-        self.figure.x_range.start, self.figure.x_range.end = float(grid[0]), float(grid[-1])
         self.e_button.disabled = not s.can_e_step
         self.m_button.disabled = not s.can_m_step
         self.back_button.disabled = s.half_steps == 0
@@ -369,7 +378,7 @@ def point_html(session: TraceSession, i: int) -> str:
         rows.append(
             f'<tr><td><span class="swatch" style="background:{colors[k]}"></span>'
             f"π{_sub(k + 1)} 𝒩({name} | μ{_sub(k + 1)}, σ{_sub(k + 1)}²)</td>"
-            f"<td>{number(terms.weights[k])} × 𝒩({fixed(terms.x)} | {number(mixture.means[k])}, "
+            f"<td>= {number(terms.weights[k])} × 𝒩({fixed(terms.x)} | {number(mixture.means[k])}, "
             f"{number(mixture.variances[k])})</td>"
             f"<td>= {number(terms.weights[k])} × {number(terms.densities[k])}</td>"
             f"<td>= {number(terms.weighted[k])}</td></tr>")
