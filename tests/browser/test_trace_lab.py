@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import deep_text, open_live
+from conftest import LIVE, START_TIMEOUT, deep_text, open_live
 from labpage import assert_no_nan, source
 
 from app import em1d
@@ -216,3 +216,16 @@ def test_the_pickers_and_the_back_link_move_between_the_pages(guarded_page, pane
     page.wait_for_url(re.compile(r"^[^?]*\?embed=1$"), timeout=TIMEOUT)
     page.get_by_role("button", name="Run to convergence").wait_for(timeout=TIMEOUT)
     panel_server.assert_no_traceback()
+
+
+def test_the_lab_picker_opens_the_trace_lab_in_the_static_site(lab_site, site_page):
+    """In the static site too, picking the trace lab in the 2-D lab's Lessons picker loads
+    ?lesson=trace-lab, and the trace lab goes live there."""
+    page = open_live(site_page, f"{lab_site}/index.html")
+    picker = page.get_by_role("combobox", name="Lesson")
+    picker.wait_for(timeout=TIMEOUT)
+    picker.select_option(label="Trace lab (opens its own page)")
+    page.wait_for_url(re.compile(r"\?lesson=trace-lab$"), timeout=TIMEOUT)
+    page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
+    wait_half_steps(page, 0)
+    wait_lesson_step(page, "Step 1 of 5")
