@@ -154,7 +154,8 @@ def take_the_trace_as_a_student(page, screenshot, name):
 
 
 def check_small_window(page, screenshot, name):
-    """At 800×600 the plot, the E-step button and the status line are on the first screen."""
+    """At 800×600 the plot, the E-step button and the status line are on the first screen; on a
+    phone (390 px) nothing scrolls sideways."""
     page.set_viewport_size({"width": 800, "height": 600})
     page.evaluate("() => window.scrollTo(0, 0)")
     page.wait_for_timeout(500)
@@ -165,6 +166,11 @@ def check_small_window(page, screenshot, name):
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 800, f"the page scrolls sideways: {width} px"
     screenshot(page, f"{name}-800x600", full_page=False)
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone: one column, no sideways
+    page.wait_for_timeout(500)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone: {width} px"
+    screenshot(page, f"{name}-390", full_page=True)
 
 
 def test_trace_lab_under_panel_serve(guarded_page, panel_server, screenshot):
