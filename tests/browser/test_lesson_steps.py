@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 from conftest import deep_text, open_live
-from labpage import TO_PAGE_JS, assert_no_nan, open_lab, source, wait_status
+from labpage import TO_PAGE_JS, assert_no_nan, open_lab, source, status, wait_status
 
 from app.lesson_run import catalogue, unavailable_reason
 
@@ -44,6 +44,15 @@ def run(page):
     click(page, "Run to convergence")
     page.locator('.emlab-status[data-state="converged"], .emlab-status[data-state="collapsed"]'
                  ).first.wait_for(timeout=TIMEOUT)
+
+
+def new_start(page, name):
+    """Click a setting's button (a covariance type, a mode) and wait until the lab restarted
+    from it: iteration 0 and another log-likelihood than before."""
+    before = status(page)["loglik"]
+    click(page, name)
+    page.locator(f'.emlab-status[data-iteration="0"]:not([data-loglik="{before}"])').first.wait_for(
+        timeout=TIMEOUT)
 
 
 def set_k(page, k):
@@ -110,7 +119,7 @@ WALKS = {
         pin_a_point,
         lambda p: click(p, "k-means (hard)"),
         run,
-        lambda p: (click(p, "EM (soft)"), wait_status(p, iteration=0), run(p)),
+        lambda p: (new_start(p, "EM (soft)"), run(p)),
         lambda p: click(p, "Next"),
     ],
     "now-break-it": [
@@ -119,7 +128,7 @@ WALKS = {
         lambda p: set_k(p, 6),
         run,
         lambda p: (set_k(p, 3), run(p)),
-        lambda p: (click(p, "Break it"), wait_status(p, iteration=0), run(p)),
+        lambda p: (new_start(p, "Break it"), run(p)),
         lambda p: click(p, "Next"),
     ],
     "local-optima": [
@@ -131,11 +140,10 @@ WALKS = {
     ],
     "shapes": [
         run,
-        lambda p: (click(p, "k-means (hard)"), wait_status(p, iteration=0), run(p)),
-        lambda p: (click(p, "EM (soft)"), wait_status(p, iteration=0), click(p, "diag"),
-                   p.locator(".emlab-status").first.wait_for(), run(p)),
-        lambda p: (click(p, "full"), wait_status(p, iteration=0), run(p)),
-        lambda p: (click(p, "tied"), wait_status(p, iteration=0), run(p)),
+        lambda p: (new_start(p, "k-means (hard)"), run(p)),
+        lambda p: (new_start(p, "EM (soft)"), new_start(p, "diag"), run(p)),
+        lambda p: (new_start(p, "full"), run(p)),
+        lambda p: (new_start(p, "tied"), run(p)),
         lambda p: click(p, "Next"),
     ],
     "how-many-components": [
