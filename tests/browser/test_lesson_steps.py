@@ -1,7 +1,7 @@
 """Every lesson the lab can run, completed in a real browser as a student would, in both runtimes.
 
-For each built-in lesson the lab can run (the trace lab needs 1-D data, which the lab cannot show
-yet: the picker lists it as unavailable), one page opens ``?lesson=NAME`` and does what each step
+For each built-in lesson the 2-D lab runs (the trace lab, on 1-D data, opens a page of its own,
+tested in test_trace_lab.py), one page opens ``?lesson=NAME`` and does what each step
 asks through the page only: clicks on buttons and tabs, keys on the sliders, a point clicked to pin
 it, a handle dragged with the mouse. After every step the lesson panel must show the next one
 ("Step n of m") and, after the last, its done state. Under `panel serve` (the panel_server fixture)
@@ -267,3 +267,21 @@ def test_a_student_completes_the_lesson_in_the_static_site(name, lab_site, site_
     page = open_live(site_page, f"{lab_site}/index.html?lesson={name}")
     page.get_by_role("button", name="E-step").wait_for(timeout=TIMEOUT)
     complete(page, name)
+
+
+def test_the_picker_starts_a_lesson_in_the_static_site(lab_site, site_page):
+    """The plain page (the lab restored from the site's saved start): the picker lists the
+    lessons; picking one sets the lab up, its first step moves on, Leave lesson closes it."""
+    site_page.set_viewport_size({"width": 1400, "height": 900})
+    page = open_live(site_page, f"{lab_site}/index.html")
+    picker = page.get_by_role("combobox", name="Lesson")
+    picker.wait_for(timeout=TIMEOUT)
+    labels = picker.locator("option").all_inner_texts()
+    assert labels[0] == "Choose a lesson" and "Shapes" in labels, labels
+    picker.select_option(label="Shapes")
+    wait_step(page, "Step 1 of 6")
+    run(page)
+    wait_step(page, "Step 2 of 6")
+    assert page.get_by_role("combobox", name="Data set").input_value() == "Anisotropic blobs"
+    click(page, "Leave lesson")
+    page.locator(".emlab-lesson-body").first.wait_for(state="detached", timeout=TIMEOUT)
