@@ -119,17 +119,18 @@ class PointInspector(pn.viewable.Viewer):
             f'({_sci(info["x"])}, {_sci(info["y"])}) <span class="hint">({names[0]}, '
             f"{names[1]})</span></div>"
             '<div class="caption">The components</div>'
-            '<table class="emlab-inspect emlab-components"><thead><tr><th>k</th>'
-            "<th>π<sub>k</sub></th><th>μ<sub>k</sub></th><th>Σ<sub>k</sub></th>"
+            '<div class="scroll"><table class="emlab-inspect emlab-components"><thead><tr>'
+            "<th>k</th><th>π<sub>k</sub></th><th>μ<sub>k</sub></th><th>Σ<sub>k</sub></th>"
             f"<th>|Σ<sub>k</sub>|</th></tr></thead><tbody>{''.join(parameters)}</tbody></table>"
+            "</div>"
             '<p class="hint">𝒩(x | μ, Σ) = exp(−½ (x − μ)<sup>T</sup> Σ<sup>−1</sup> (x − μ)) / '
             "(2π √|Σ|), and Σ<sup>−1</sup> of [a b; b d] is [d −b; −b a] / |Σ|.</p>"
             f'<div class="caption">Bayes\' rule for point #{info["index"] + 1}: '
             f"p(x) = {_sci(np.exp(log_px))}</div>"
-            '<table class="emlab-inspect emlab-bayes"><thead><tr><th>k</th>'
+            '<div class="scroll"><table class="emlab-inspect emlab-bayes"><thead><tr><th>k</th>'
             "<th>𝒩(x | μ<sub>k</sub>, Σ<sub>k</sub>)</th><th>π<sub>k</sub>·𝒩</th>"
             f"<th>r<sub>k</sub> (shown)</th>{extra_head}</tr></thead><tbody>{''.join(bayes)}"
-            "</tbody></table>"
+            "</tbody></table></div>"
             + ('<p class="hint">The colours still show the responsibilities the last M-step used; '
                "the next E-step recomputes them with Bayes' rule (last column).</p>" if stale
                else '<p class="hint">r<sub>k</sub> = π<sub>k</sub>·𝒩 / Σ<sub>j</sub> '
@@ -137,7 +138,13 @@ class PointInspector(pn.viewable.Viewer):
         )
 
 
+# On a phone the tables scroll inside the card (wide numbers would widen the page).
 _TABLE_CSS = """
+:host { max-width: 100%; }
+.scroll { max-width: 100%; overflow-x: auto; }
+@media (max-width: 480px) {
+  table.emlab-inspect th, table.emlab-inspect td { padding: 3px 5px; font-size: 13px; }
+}
 .point { font-size: 14px; margin-bottom: 4px; }
 .caption { font-size: 13px; font-weight: 600; margin: 8px 0 2px 0; }
 .hint { font-size: 13px; color: #555; }

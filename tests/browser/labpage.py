@@ -131,6 +131,13 @@ def check_phone_layout(page, width=390):
     assert plot["width"] > width - 90 and e_step["x"] + e_step["width"] <= width
     page.get_by_role("button", name="E-step").click()
     wait_status(page, iteration=1, phase="M")
+    # A pinned point's tables (Inspect) scroll inside their card, not the page.
+    points = source(page, "emlab-points")
+    page.mouse.click(*page.evaluate(TO_PAGE_JS, [points["x"][0], points["y"][0]]))
+    page.get_by_text("The components").first.wait_for(timeout=20_000)
+    pinned = page.evaluate("() => [document.documentElement.scrollWidth, "
+                           "document.documentElement.clientWidth]")
+    assert pinned[0] <= pinned[1], f"sideways scrolling with a point pinned: {pinned}"
     return widths
 
 
