@@ -9,6 +9,7 @@ import pytest
 
 from app import lessons, urlstate
 from app.lesson_run import LessonRun, catalogue, lesson_needs, unavailable_reason
+from app.prediction import Prediction
 from app.session import Session
 from app.views.state import ViewState
 
@@ -33,6 +34,16 @@ def drag_to_a_bad_start(s):
     means = np.array(s.mixture.means)
     means[0] = means[1] + 0.2
     s.move_means(means)
+
+
+def predict_the_means(s, view_state, run):
+    """The Predict tab's guess of the M-step (a guess on each mean as it is), then the M-step."""
+    run.prediction = Prediction(session=s, view_state=view_state)
+    assert run.prediction.start_means()
+    for x, y in s.mixture.means:
+        run.prediction.place(x, y)
+    s.m_step()
+    assert run.prediction.count == 1
 
 
 # What a student does for each step, through the session and the lesson panel's actions.
@@ -80,7 +91,7 @@ WALKS = {
     "the-math": [
         lambda s, v, r: pin(v, 3),
         lambda s, v, r: s.e_step(),
-        lambda s, v, r: s.m_step(),
+        lambda s, v, r: predict_the_means(s, v, r),
         lambda s, v, r: [s.e_step() if s.phase == "E" else s.m_step() for _ in range(4)],
         lambda s, v, r: r.next(),
     ],

@@ -471,7 +471,7 @@ WALKS = {
     "the-math": [
         lambda s, c: c.update(pins=c["pins"] + 1),
         lambda s, c: s.e_step(),
-        lambda s, c: s.m_step(),
+        lambda s, c: (s.m_step(), c.update(predictions=c["predictions"] + 1)),
         lambda s, c: [s.step() for _ in range(4)],
         lambda s, c: c.update(next_presses=c["next_presses"] + 1),
     ],

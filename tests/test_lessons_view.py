@@ -7,6 +7,7 @@ import re
 
 from app.lesson_run import LessonRun
 from app.main import create_app
+from app.prediction import Prediction
 from app.session import Session
 from app.views.lessons import NONE, LessonsPanel, lesson_html
 from app.views.state import ViewState
@@ -54,7 +55,11 @@ def test_steps_done_are_checked_off_and_next_shows_for_manual_steps():
     s.e_step()
     assert "Step 3 of 5" in view.text.object
     assert view.text.object.count('class="done"') == 2 and not view.back_button.disabled
-    s.m_step()
+    run.prediction = Prediction(session=s, view_state=view_state)  # the Predict tab's
+    run.prediction.start_means()
+    for x, y in s.mixture.means:
+        run.prediction.place(x, y)
+    s.m_step()  # reveals the guess: the step's 'predicted'
     s.step(), s.step()
     assert "Step 5 of 5" in view.text.object and view.next_button.visible
     view.next_button.clicks += 1

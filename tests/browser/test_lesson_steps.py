@@ -112,6 +112,23 @@ def open_tab(page, name):
     page.locator(".bk-tab", has_text=name).first.click()
 
 
+def predict_the_means(page):
+    """In the Predict tab, guess each mean (a click beside its handle), then take the M-step."""
+    open_tab(page, "Predict")
+    click(page, "Guess the means")
+    page.get_by_text("where you think the mean of component 1").first.wait_for()
+    means = source(page, "emlab-means")
+    for k, (x, y) in enumerate(zip(means["x"], means["y"])):
+        page.wait_for_timeout(500)  # two clicks within BokehJS's double-tap time are no taps
+        at = page.evaluate(TO_PAGE_JS, [x, y])
+        page.mouse.click(at[0] + 40, at[1] + 10)
+        page.wait_for_function(
+            "(n) => Bokeh.documents[0].get_model_by_name('emlab-guesses').data.x.length === n",
+            arg=k + 1)
+    click(page, "M-step")
+    page.get_by_text("Where the means went").first.wait_for()
+
+
 # What a student does for each step of each lesson (the lesson's own words say it).
 WALKS = {
     "soft-vs-hard": [
@@ -157,7 +174,7 @@ WALKS = {
     "the-math": [
         pin_a_point,
         lambda p: click(p, "E-step"),
-        lambda p: click(p, "M-step"),
+        predict_the_means,
         lambda p: (click(p, "Step"), wait_status(p, iteration=2, phase="E"), click(p, "Step")),
         lambda p: click(p, "Next"),
     ],
