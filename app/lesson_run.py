@@ -4,10 +4,13 @@ Owns ``LessonRun``, a small ``param.Parameterized``: it applies a lesson's set-u
 through the lesson-link path (``app.urlstate.parse`` + ``apply`` of ``Setup.query()``), keeps the
 counts ``app.lessons.LabState`` needs that the session does not keep (E- and M-steps that only ever
 grow, handle drops, restarts runs, pinned points, predictions revealed (``app.prediction``), Next
-presses, the best converged log-likelihood
+presses, right answers to the steps' questions, the best converged log-likelihood
 seen for each data set, K and covariance type), watches the session's ``version`` (and, when
 given, the views' pinned point), and moves to the next step when the current step's condition is
-met. The learner can go back a step or leave the lesson.
+met. The learner can go back a step or leave the lesson. A question step (``when: answered``) is
+answered through ``answer(i)``: a wrong choice's feedback shows and the step stays; a right one
+moves on, and its feedback stays shown (``feedback``, ``feedback_step``) until the lesson moves
+again.
 
 A step is judged only on a change that happens while it is the current step (never the moment it
 begins): a state that already holds when a step begins (``converged`` after Back, say) waits for
@@ -125,6 +128,15 @@ class LessonRun(param.Parameterized):
     pins = param.Integer(default=0, constant=True)
     predictions = param.Integer(default=0, constant=True)
     next_presses = param.Integer(default=0, constant=True)
+    answers = param.Integer(default=0, constant=True)
+    # The feedback of the last choice made, the step it answered and whether it was right: shown
+    # under a wrong answer's question, and above the next step after a right one.
+    feedback = param.String(default="", constant=True,
+                            doc="The last chosen answer's feedback ('' when none is shown).")
+    feedback_step = param.Integer(default=-1, constant=True,
+                                  doc="The step whose question 'feedback' answers.")
+    feedback_right = param.Boolean(default=False, constant=True,
+                                   doc="The last chosen answer was a right one.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -173,7 +185,7 @@ class LessonRun(param.Parameterized):
         return LabState.from_session(
             s, e_steps=self.e_steps, m_steps=self.m_steps, drags=self.drags,
             restarts_runs=self.restarts_runs, pins=self.pins, predictions=self.predictions,
-            next_presses=self.next_presses,
+            next_presses=self.next_presses, answers=self.answers,
             best_log_likelihood=self._best.get(key))
 
     def availability(self) -> dict[str, str]:
@@ -208,7 +220,8 @@ class LessonRun(param.Parameterized):
         self._restarts = self.session.restarts
         self._best = {}
         self._set(lesson=lesson, step=0, message=" ".join(notes), e_steps=0, m_steps=0,
-                  drags=0, restarts_runs=0, pins=0, predictions=0, next_presses=0)
+                  drags=0, restarts_runs=0, pins=0, predictions=0, next_presses=0, answers=0,
+                  feedback="", feedback_step=-1, feedback_right=False)
         self._note_best()
         self._before = self.state()
         return True
@@ -222,11 +235,27 @@ class LessonRun(param.Parameterized):
         self._check()
         return True
 
+    def answer(self, index: int) -> str:
+        """The learner chose answer ``index`` of the current step's question: its feedback.
+
+        A right answer meets ``answered`` (the step moves on, its feedback stays shown); a wrong
+        one shows its feedback and the step stays. '' when the step asks no such question.
+        """
+        step = self.current
+        if step is None or not 0 <= index < len(step.choices):
+            return ""
+        choice, at = step.choices[index], self.step
+        if choice.right:
+            self._set(answers=self.answers + 1)
+            self._check()
+        self._set(feedback=choice.feedback, feedback_step=at, feedback_right=choice.right)
+        return choice.feedback
+
     def back(self) -> bool:
         """Go back one step (from the end: to the last step); it is judged afresh from now."""
         if not self.running or self.step == 0:
             return False
-        self._set(step=self.step - 1)
+        self._set(step=self.step - 1, feedback="", feedback_step=-1)
         self._before = self.state()
         return True
 
@@ -234,7 +263,7 @@ class LessonRun(param.Parameterized):
         """Leave the lesson; the lab stays as it is."""
         if not self.running:
             return False
-        self._set(lesson=None, step=0, message="")
+        self._set(lesson=None, step=0, message="", feedback="", feedback_step=-1)
         self._before = None
         return True
 
@@ -302,7 +331,7 @@ class LessonRun(param.Parameterized):
             return
         now = self.state()
         if condition_met(step.condition, self._before, now):
-            self._set(step=self.step + 1)
+            self._set(step=self.step + 1, feedback="", feedback_step=-1)
             self._before = now
 
     def _set(self, **values):

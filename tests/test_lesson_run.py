@@ -46,6 +46,19 @@ def predict_the_means(s, view_state, run):
     assert run.prediction.count == 1
 
 
+def answer_wrong_then_right(run):
+    """A question step: a wrong choice shows its feedback and the step stays; a right one moves
+    on, its feedback kept."""
+    step, at = run.current, run.step
+    wrong = next(i for i, c in enumerate(step.choices) if not c.right)
+    right = next(i for i, c in enumerate(step.choices) if c.right)
+    assert run.answer(wrong) == step.choices[wrong].feedback
+    assert run.step == at and run.feedback == step.choices[wrong].feedback
+    assert not run.feedback_right and run.feedback_step == at
+    assert run.answer(right) == step.choices[right].feedback
+    assert run.feedback_right and run.feedback_step == at and run.step == at + 1
+
+
 # What a student does for each step, through the session and the lesson panel's actions.
 WALKS = {
     "soft-vs-hard": [
@@ -54,7 +67,7 @@ WALKS = {
         lambda s, v, r: setattr(s, "mode", "kmeans"),
         lambda s, v, r: s.run(),
         lambda s, v, r: (setattr(s, "mode", "em"), s.run()),
-        lambda s, v, r: r.next(),
+        lambda s, v, r: answer_wrong_then_right(r),
     ],
     "now-break-it": [
         lambda s, v, r: s.run(),
@@ -200,6 +213,20 @@ def test_next_only_answers_manual_steps():
     """Next on a step that waits for an action does nothing."""
     _, _, run = running("soft-vs-hard")
     assert run.next() is False and run.step == 0 and run.next_presses == 0
+
+
+def test_a_right_answer_moves_on_and_its_feedback_stays_until_the_lesson_moves_again():
+    """answer() only answers a question step; a right answer's feedback stays shown after the
+    step moves on, and Back clears it; Next does not answer a question."""
+    s, view_state, run = running("soft-vs-hard")
+    assert run.answer(0) == "" and run.feedback == ""  # step 1 asks nothing
+    for act in WALKS["soft-vs-hard"][:-1]:
+        act(s, view_state, run)
+    assert run.current.choices and run.next() is False
+    assert run.answer(99) == "" and run.step == len(run.lesson.steps) - 1
+    answer_wrong_then_right(run)
+    assert run.done and run.answers == 1 and run.feedback
+    assert run.back() and run.feedback == "" and run.feedback_step == -1
 
 
 def test_back_from_the_end_and_leave():

@@ -96,6 +96,7 @@ def test_windows_line_endings_and_a_byte_order_mark_are_read():
     assert lesson == parse(GOOD)
 
 
+ASK = "---\ntitle: x\ndata: blobs\nk: 2\n---\n## Ask\nWhich?\n"  # a question step's start
 BAD = [
     ("title: x\n", 1, "starts with a front matter"),
     ("---\ntitle: x\ndata: blobs\nk: 2\n", 1, "front matter is not closed"),
@@ -134,6 +135,18 @@ BAD = [
      "cannot read the condition 'e step'"),
     ("---\ntitle: x\ndata: blobs\nk: 2\n---\n## Go\nDo it.\nwhen: finished\n", 8,
      "unknown condition 'finished'; the vocabulary is: e-step, m-step"),
+    # questions: '- [x] text -> feedback' choices and 'when: answered'
+    (ASK + "- [x] Yes\n- [ ] No -> Why not.\nwhen: answered\n", 8,
+     "a choice is '- [x] text -> feedback'"),
+    (ASK + "- [ ] Yes -> Hm.\n- [ ] No -> Why not.\nwhen: answered\n", 8,
+     "no choice is marked right"),
+    (ASK + "- [x] Yes -> Right.\nwhen: answered\n", 8, "at least two choices"),
+    (ASK + "- [x] Yes -> Right.\n- [ ] No -> Why not.\nwhen: manual\n", 6,
+     "its 'when:' line needs 'answered'"),
+    (ASK + "when: answered\n", 6,
+     "waits for 'answered' but has no question"),
+    (ASK + "- [x] Yes -> Right.\n- [ ] No -> Why not.\nMore words.\nwhen: answered\n",
+     10, "text after the question's choices"),
 ]
 
 
@@ -206,6 +219,7 @@ def test_a_bad_condition_says_what_is_accepted(text, message):
     ("point-pinned", "pins", 0, 1),
     ("predicted", "predictions", 2, 3),
     ("manual", "next_presses", 0, 1),
+    ("answered", "answers", 0, 1),
     ("k-changed", "k", 2, 5),
 ])
 def test_events_count_from_the_start_of_the_step(text, field, before, after):
@@ -271,6 +285,22 @@ def test_manual_steps_are_flagged_for_the_next_button():
     assert parse_condition("manual").manual and not parse_condition("e-step").manual
 
 
+def test_a_question_step_reads_its_choices_and_feedback():
+    """'- [x] text -> feedback' items after a step's text are its question (a right and a wrong
+    choice), taken out of its text; 'answered' is met by a right answer, counted in 'answers'."""
+    lesson = parse(GOOD.replace(
+        "when: half-steps >= 4 and converged",
+        "- [ ] A wrong one -> Not so: look again.\n- [x] The right one -> Yes, that is it.\n\n"
+        "when: answered"))
+    step = lesson.steps[-1]
+    assert step.choices == (reader.Choice("A wrong one", False, "Not so: look again."),
+                            reader.Choice("The right one", True, "Yes, that is it."))
+    assert "A wrong one" not in step.text and step.condition.answered
+    assert not step.condition.manual and not lesson.steps[0].choices
+    assert condition_met("answered", LabState(), LabState(answers=1))
+    assert not condition_met("answered", LabState(answers=1), LabState(answers=1))
+
+
 def test_vocabularies_agree_with_the_lab():
     """The lesson modules repeat the lab's vocabularies (to import nothing of it): they agree."""
     assert conditions.COVARIANCE_TYPES == em.COVARIANCE_TYPES
@@ -289,7 +319,8 @@ def test_the_seven_built_in_lessons_load_in_order():
     assert tuple(catalogue) == BUILTIN
     for lesson in catalogue.values():
         assert lesson.summary and lesson.intro and len(lesson.steps) >= 4
-        assert lesson.steps[-1].condition.manual  # each ends on a question and Next
+        last = lesson.steps[-1].condition  # each ends on a question: Next, or choices
+        assert last.manual or last.answered
 
 
 def test_built_in_lessons_use_more_than_next():
@@ -304,9 +335,24 @@ def test_learner_text_names_no_code():
     code = re.compile(r"`|\b[a-z]+_[a-z_]+\b|\w\(\)")
     for lesson in lessons.load_lessons([]).values():
         for text in [lesson.title, lesson.summary, lesson.intro,
-                     *(f"{s.title}\n{s.text}" for s in lesson.steps)]:
+                     *(f"{s.title}\n{s.text}" for s in lesson.steps),
+                     *(f"{c.text}\n{c.feedback}" for s in lesson.steps for c in s.choices)]:
             prose = re.sub(r"\$[^$]*\$", "", re.sub(r"\$\$.*?\$\$", "", text, flags=re.S))
             assert not code.search(prose), (lesson.name, text[:80])
+
+
+def test_seed_002s_exercises_are_questions():
+    """The seed's three exercises are question steps: what a responsibility means and why a point
+    between groups counts partly (the trace lab), how EM is like and unlike k-means (soft vs
+    hard); each has one right answer and wrong ones that each say what is wrong."""
+    catalogue = lessons.load_lessons([])
+    asked = [step for name in ("trace-lab", "soft-vs-hard") for step in catalogue[name].steps
+             if step.choices]
+    assert [s.title for s in asked] == ["Exercise 1: responsibility in words",
+                                        "Exercise 2: a point between two groups", "Think it over"]
+    for step in asked:
+        assert sum(c.right for c in step.choices) == 1 and len(step.choices) >= 3
+        assert len({c.feedback for c in step.choices}) == len(step.choices)
 
 
 def test_trace_lab_is_seed_002s_set_up():
@@ -401,6 +447,9 @@ def test_the_readme_example_is_a_valid_lesson():
     example = re.search(r"```markdown\n(.*?)```", section, re.S).group(1)
     lesson = parse(example, "first-look")
     assert lesson.steps and lesson.setup.data in lessons.known_datasets()
+    question = re.findall(r"```markdown\n(.*?)```", section, re.S)[1]  # the question step's
+    step = parse(example.split("## ")[0] + question).steps[0]
+    assert step.condition.answered and [c.right for c in step.choices] == [False, True]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -435,7 +484,7 @@ WALKS = {
         lambda s, c: setattr(s, "mode", "kmeans"),
         lambda s, c: s.run(),
         lambda s, c: (setattr(s, "mode", "em"), s.run()),
-        lambda s, c: c.update(next_presses=c["next_presses"] + 1),
+        lambda s, c: c.update(answers=c["answers"] + 1),
     ],
     "now-break-it": [
         lambda s, c: s.run(),
@@ -485,7 +534,7 @@ def test_a_student_can_finish_every_step_of_a_built_in_lesson(name):
     the best converged one seen so far."""
     lesson = lessons.load_lessons([])[name]
     s = open_lesson(lesson)
-    counters = dict(drags=0, restarts_runs=0, pins=0, predictions=0, next_presses=0)
+    counters = dict(drags=0, restarts_runs=0, pins=0, predictions=0, next_presses=0, answers=0)
     best = None
 
     def snapshot():

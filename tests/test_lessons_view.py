@@ -67,6 +67,36 @@ def test_steps_done_are_checked_off_and_next_shows_for_manual_steps():
     assert view.text.object.count('class="done"') == 5 and not view.next_button.visible
 
 
+def test_a_question_shows_its_choices_as_buttons_and_the_feedback():
+    """Soft vs hard's last step: one button per choice and no Next; a wrong choice's feedback
+    shows under them and the step stays; the right one ends the lesson with its feedback checked
+    above the done state; Back takes the question and its buttons back."""
+    s, view_state, run, view = panel()
+    view.picker.value = "Soft vs hard"
+    assert not view.choices.visible and not view.feedback.visible
+    s.run()
+    view_state.pinned = 5
+    s.mode = "kmeans"
+    s.run()
+    s.mode = "em"
+    s.run()
+    step = run.current
+    assert step.title == "Think it over" and not view.next_button.visible
+    assert view.choices.visible and [b.label for b in view.choices] == [c.text for c in
+                                                                        step.choices]
+    wrong = [c.right for c in step.choices].index(False)
+    right = [c.right for c in step.choices].index(True)
+    view.choices[wrong].clicks += 1
+    assert run.current is step and view.feedback.visible and "✗" in view.feedback.object
+    assert step.choices[wrong].feedback.split(":")[0] in view.feedback.object
+    view.choices[right].clicks += 1
+    assert run.done and not view.choices.visible and not view.feedback.visible
+    assert "Lesson complete" in view.text.object and 'class="answered"' in view.text.object
+    assert step.choices[right].feedback.split(".")[0] in view.text.object
+    view.back_button.clicks += 1
+    assert view.choices.visible and 'class="answered"' not in view.text.object
+
+
 def test_the_step_text_keeps_its_maths_for_katex():
     """The E-step's equation reaches the pane as $$...$$ (typeset by KaTeX), not as Markdown."""
     s, view_state, run, view = panel()

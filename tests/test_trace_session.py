@@ -161,7 +161,8 @@ def test_lab_state_reads_the_session():
 
 def test_lesson_run_takes_the_trace_lab_lesson_as_a_student():
     """LessonRun runs trace-lab on a TraceSession: the set-up from the lesson file, E, M, E, M
-    move through the four steps, Next ends it; Step back never undoes a step's progress."""
+    move through the four steps, a right answer to each of its two questions ends it; Step back
+    never undoes a step's progress."""
     from app.lesson_run import LessonRun
 
     s = TraceSession(means=[0.0, 9.0])
@@ -177,5 +178,7 @@ def test_lesson_run_takes_the_trace_lab_lesson_as_a_student():
     s.back(); s.e_step()  # undo and redo: still step 2 of the lesson
     assert run.step == 1
     s.m_step(); s.e_step(); s.m_step()
-    assert run.step == 4 and run.current.condition.manual
-    assert run.next() and run.done
+    assert run.step == 4 and run.current.condition.answered and not run.next()
+    for _ in range(2):
+        run.answer([c.right for c in run.current.choices].index(True))
+    assert run.done

@@ -32,9 +32,10 @@ from app.lessons.conditions import (
     condition_met,
     parse_condition,
 )
-from app.lessons.reader import Lesson, LessonError, Setup, Step, parse_lesson, read_lesson
+from app.lessons.reader import Choice, Lesson, LessonError, Setup, Step, parse_lesson, read_lesson
 
 __all__ = [
+    "Choice",
     "Condition",
     "ConditionError",
     "LabState",

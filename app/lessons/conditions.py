@@ -20,6 +20,7 @@ events: something the learner did since the step began (``after`` compared with 
 ``point-pinned``       a point was clicked to pin its responsibilities
 ``predicted``          a prediction was made and revealed
 ``manual``             the learner pressed Next
+``answered``           the learner chose a right answer to the step's question
 ------------------------------------------------------------------------------------------------
 states: how the lab is now (``after`` alone)
 ------------------------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ EVENTS = {
     "point-pinned": "a point was pinned",
     "predicted": "a prediction was made",
     "manual": "Next was pressed",
+    "answered": "a right answer was chosen",
 }
 STATES = {
     "collapse": "a component has collapsed",
@@ -132,6 +134,11 @@ class Condition:
     def manual(self) -> bool:
         """True when the step waits for the Next button (the panel then shows it)."""
         return any(c.name == "manual" for c in self.clauses)
+
+    @property
+    def answered(self) -> bool:
+        """True when the step waits for a right answer to its question (the panel shows it)."""
+        return any(c.name == "answered" for c in self.clauses)
 
     def __str__(self) -> str:
         return " and ".join(map(str, self.clauses))
@@ -231,6 +238,8 @@ class LabState:
         Predictions made and revealed.
     next_presses : int
         Times Next was pressed.
+    answers : int
+        Right answers chosen to the steps' questions.
     """
 
     e_steps: int = 0
@@ -249,6 +258,7 @@ class LabState:
     pins: int = 0
     predictions: int = 0
     next_presses: int = 0
+    answers: int = 0
 
     @property
     def half_steps(self) -> int:
@@ -266,7 +276,7 @@ class LabState:
         **counters
             What the session does not count, kept by the lesson panel from the actions it sees:
             ``drags``, ``restarts_runs``, ``pins``, ``predictions``, ``next_presses``,
-            ``best_log_likelihood`` (the best converged log-likelihood the panel has seen for this
+            ``answers``, ``best_log_likelihood`` (the best converged log-likelihood the panel has seen for this
             data, K and covariance type; the session's restarts count too), and ``e_steps`` /
             ``m_steps`` (by default the E and M records in the session's history, which Step back
             shortens).
@@ -317,6 +327,7 @@ _DECIDERS = {
     "point-pinned": lambda b, a: a.pins > b.pins,
     "predicted": lambda b, a: a.predictions > b.predictions,
     "manual": lambda b, a: a.next_presses > b.next_presses,
+    "answered": lambda b, a: a.answers > b.answers,
     "collapse": lambda b, a: a.collapsed,
     "no-collapse": lambda b, a: not a.collapsed,
     "converged": lambda b, a: a.converged,

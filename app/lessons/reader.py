@@ -9,6 +9,9 @@ lower-case letters, digits and dashes). It opens with a front matter between two
 one ``key: value`` per line, that sets the lab up; an optional introduction follows; then one
 ``## `` section per step: its heading is the step's title, its text says what to do and what to
 notice, and one ``when:`` line gives the condition that completes it (``app.lessons.conditions``).
+A step may end its text with a multiple-choice question: list items ``- [x] choice -> feedback``
+(a right answer) and ``- [ ] choice -> feedback`` (a wrong one), at least two, one right, and
+``when: answered``.
 
 Front matter keys (``title``, ``data`` and ``k`` are required):
 
@@ -55,6 +58,7 @@ __all__ = [
     "HIDEABLE",
     "INITS",
     "KEYS",
+    "Choice",
     "Lesson",
     "LessonError",
     "Setup",
@@ -135,16 +139,29 @@ class Setup:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One answer of a step's question: its text, whether it is right, and the feedback shown when
+    the learner picks it."""
+
+    text: str
+    right: bool
+    feedback: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One step: its title, its Markdown text and the condition that completes it.
 
-    ``line`` is where its ``## `` heading is in the file (for messages).
+    ``choices`` is the step's multiple-choice question (empty when it has none): the list items
+    ``- [x] text -> feedback`` (right) and ``- [ ] text -> feedback`` (wrong) after its text; such a
+    step is done ``when: answered``. ``line`` is where its ``## `` heading is in the file.
     """
 
     title: str
     text: str
     condition: Condition
     line: int
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -337,6 +354,38 @@ def _setup(values, path, datasets):
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _WHEN = re.compile(r"^\s*when\s*:(.*)$", re.IGNORECASE)
+# A line that means to be a question's choice ('- [x]', '- [ ]', '-[]', ...), and one that is.
+_CHOICE_START = re.compile(r"^\s*[-*]\s*\[[ xX]?\]")
+_CHOICE = re.compile(r"^\s*[-*]\s+\[([ xX])\]\s+(.*?)\s*->\s*(.*?)\s*$")
+
+
+def _question(lines, title, number, path):
+    """The step's text and its choices: the ``- [x] text -> feedback`` items after the text.
+
+    ``lines`` are the step's body as (line number, line) pairs.
+    """
+    text, choices, first = [], [], None
+    for at, line in lines:
+        if not _CHOICE_START.match(line):
+            if choices and line.strip():
+                raise LessonError(path, at, f"step {title!r}: text after the question's choices; "
+                                            "put the text before them and the 'when:' line after")
+            if not choices:
+                text.append(line)
+            continue
+        match = _CHOICE.match(line)
+        if not match or not match.group(2) or not match.group(3):
+            raise LessonError(path, at, "a choice is '- [x] text -> feedback' (right) or "
+                                        "'- [ ] text -> feedback' (wrong), with text and feedback; "
+                                        f"got {line.strip()[:60]!r}")
+        first = first or at
+        choices.append(Choice(match.group(2), match.group(1) != " ", match.group(3)))
+    if choices and len(choices) < 2:
+        raise LessonError(path, first, f"step {title!r}: a question needs at least two choices")
+    if choices and not any(c.right for c in choices):
+        raise LessonError(path, first, f"step {title!r}: no choice is marked right; mark at "
+                                       "least one '- [x]'")
+    return text, tuple(choices)
 
 
 def _steps(lines, start, path):
@@ -345,6 +394,7 @@ def _steps(lines, start, path):
 
     def finish(step):
         title, number, body, when = step
+        body, choices = _question(body, title, number, path)
         text = "\n".join(body).strip()
         if not text:
             raise LessonError(path, number, f"step {title!r} has no text: say what to do and "
@@ -352,7 +402,13 @@ def _steps(lines, start, path):
         if when is None:
             raise LessonError(path, number, f"step {title!r} has no 'when:' line (the condition "
                                             "that completes it, e.g. 'when: e-step')")
-        steps.append(Step(title, text, when, number))
+        if when.answered and not choices:
+            raise LessonError(path, number, f"step {title!r} waits for 'answered' but has no "
+                                            "question: add its choices, '- [x] text -> feedback'")
+        if choices and not when.answered:
+            raise LessonError(path, number, f"step {title!r} asks a question: its 'when:' line "
+                                            "needs 'answered'")
+        steps.append(Step(title, text, when, number, choices))
 
     for index in range(start, len(lines)):
         line, number = lines[index], index + 1
@@ -380,7 +436,10 @@ def _steps(lines, start, path):
             except ConditionError as error:
                 raise LessonError(path, number, str(error)) from None
             continue
-        (intro if current is None else current[2]).append(line)
+        if current is None:
+            intro.append(line)
+        else:
+            current[2].append((number, line))
     if current is None:
         raise LessonError(path, start, "the lesson has no steps: add a '## ' heading, its "
                                             "text and a 'when:' line")

@@ -4,11 +4,12 @@ Owns: LessonsPanel, a view of an ``app.lesson_run.LessonRun``: the *Lesson* pick
 title; one the lab cannot run is listed but cannot be picked, and a short note says why; one on
 the other kind of data, such as the trace lab's 1-D points, opens its own page), and,
 while a lesson runs, its title, "Step n of m", the steps done so far (checked off), the current
-step's title and text (Markdown with $…$ maths, typeset by KaTeX as the narration is), a Next
-button for the steps that wait for it, Back and Leave lesson, and a clear "done" state after the
-last step. The lesson's words come from its file (``app/lessons/*.md``); the few words of its own
-are the panel's labels. Imports panel, param, app.lesson_run and app.views.narration (its Markdown
-and maths conversion).
+step's title and text (Markdown with $…$ maths, typeset by KaTeX as the narration is), a
+question's choices as buttons with the chosen one's feedback under them (a right answer's stays
+shown, checked, above the next step), a Next button for the steps that wait for it, Back and
+Leave lesson, and a clear "done" state after the last step. The lesson's words come from its
+file (``app/lessons/*.md``); the few words of its own are the panel's labels. Imports panel,
+param, app.lesson_run and app.views.narration (its Markdown and maths conversion).
 """
 
 from __future__ import annotations
@@ -66,9 +67,11 @@ class LessonsPanel(pn.viewable.Viewer):
             stylesheets=[_CSS])
         self.note = pn.pane.HTML("", visible=False, sizing_mode="stretch_width", margin=(0, 10),
                                  stylesheets=[_CSS], css_classes=["emlab-lesson-note"])
+        # Its side space is padding, not a margin: BokehJS dropped the margin when the choice
+        # buttons under it were replaced (one question after another).
         self.text = pn.pane.LaTeX("", renderer="katex", sizing_mode="stretch_width",
-                                  margin=(0, 10), css_classes=["emlab-lesson"],
-                                  stylesheets=[_CSS])
+                                  margin=0, css_classes=["emlab-lesson"],
+                                  stylesheets=[_CSS, ":host { padding: 0 10px; }"])
         button = dict(height=36, margin=(6, 4), sizing_mode="stretch_width")
         self.back_button = pn.widgets.Button(label="Back", color="default",
                                              description="Show the previous step again", **button)
@@ -77,17 +80,24 @@ class LessonsPanel(pn.viewable.Viewer):
         self.leave_button = pn.widgets.Button(label="Leave lesson", color="default",
                                               description="Close the lesson; the lab stays as "
                                                           "it is", **button)
+        # The current step's question: one button per choice, the feedback under them.
+        self.choices = pn.Column(sizing_mode="stretch_width", margin=(2, 6), visible=False)
+        self.feedback = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
+                                     margin=(0, 10), stylesheets=[_CSS],
+                                     css_classes=["emlab-lesson-feedback"])
+        self._choices_for = None  # the step whose choices the buttons show
         self.buttons = pn.Row(self.back_button, self.next_button, self.leave_button,
                               sizing_mode="stretch_width", margin=(0, 6, 4, 6))
         self.back_button.on_click(lambda event: self.run.back())
         self.next_button.on_click(lambda event: self.run.next())
         self.leave_button.on_click(lambda event: self.run.leave())
         self.picker.param.watch(self._on_pick, "value")
-        run.param.watch(self._on_run, ["lesson", "step", "message"])
+        run.param.watch(self._on_run, ["lesson", "step", "message", "feedback", "feedback_step"])
         self._layout = pn.Column(
             pn.pane.HTML('<div class="emlab-lesson-heading">Lessons</div>', stylesheets=[_CSS],
                          margin=(6, 10, 0, 10)),
-            self.picker, self.unavailable, self.note, self.text, self.buttons,
+            self.picker, self.unavailable, self.note, self.text, self.choices, self.feedback,
+            self.buttons,
             sizing_mode="stretch_width", css_classes=["emlab-lessons"])
         self._on_run()
 
@@ -138,12 +148,35 @@ class LessonsPanel(pn.viewable.Viewer):
         if not run.running:
             self.text.object = ""
             self.text.visible = self.buttons.visible = False
+            self._show_question(None)
             return
         self.text.object = lesson_html(run)
         self.text.visible = self.buttons.visible = True
         self.back_button.disabled = run.step == 0
         current = run.current
         self.next_button.visible = current is not None and current.condition.manual
+        self._show_question(current)
+
+    def _show_question(self, step):
+        """The step's choices as buttons (made once per step), and a wrong answer's feedback."""
+        key = (self.run.lesson, self.run.step) if step is not None and step.choices else None
+        if key != self._choices_for:
+            self._choices_for = key
+            buttons = []
+            for i, choice in enumerate(step.choices if key else ()):
+                button = pn.widgets.Button(label=choice.text, color="default",
+                                           sizing_mode="stretch_width", margin=(3, 4),
+                                           css_classes=["emlab-lesson-choice"],
+                                           stylesheets=[_CHOICE_CSS])
+                button.on_click(lambda event, i=i: self.run.answer(i))
+                buttons.append(button)
+            self.choices.objects = buttons
+            self.choices.visible = bool(buttons)
+        run = self.run
+        wrong = bool(key) and run.feedback_step == run.step and not run.feedback_right
+        self.feedback.object = (f'<div class="wrong"><span class="mark">✗</span> '
+                                f'{html.escape(run.feedback)}</div>' if wrong else "")
+        self.feedback.visible = wrong
 
 
 def lesson_html(run: LessonRun) -> str:
@@ -168,7 +201,10 @@ def lesson_html(run: LessonRun) -> str:
         parts.append('<div class="finished">Lesson complete: every step is done. Go back to '
                      "any step, pick another lesson, or leave the lesson and keep exploring."
                      "</div>")
-    else:
+    if run.feedback and run.feedback_right and run.feedback_step == index - 1:
+        parts.append(f'<div class="answered"><span class="mark">✓</span> '
+                     f'{html.escape(run.feedback)}</div>')
+    if not done:
         parts.append(f'<div class="step">{markdown_with_math_to_html(steps[index].text)}</div>')
         if index + 1 < len(steps):
             left = len(steps) - index - 1
@@ -176,6 +212,12 @@ def lesson_html(run: LessonRun) -> str:
                          "this one.</div>")
     return f'<div class="emlab-lesson-body">{"".join(parts)}</div>'
 
+
+# A choice's words wrap inside its button instead of running off it.
+_CHOICE_CSS = """
+.bk-btn { white-space: normal; text-align: left; height: auto; min-height: 36px; line-height: 1.3;
+          padding: 6px 10px; }
+"""
 
 _CSS = """
 :host { font-size: 15px; line-height: 1.45; max-width: 100%; overflow-x: hidden; }
@@ -199,6 +241,10 @@ ol.steps li.current .mark { background: #1d4f7a; color: white; }
 .step { background: #f4f7fc; border-left: 4px solid #1d4f7a; border-radius: 6px;
         padding: 2px 10px; }
 .step p { margin: 6px 0; }
+.answered, .wrong { border-radius: 6px; padding: 6px 10px; margin: 4px 0; font-size: 14px; }
+.answered { background: #e9f7ee; border-left: 4px solid #1b6e3a; color: #124d28; }
+.wrong { background: #fdf0ec; border-left: 4px solid #a4402a; color: #6e2414; }
+.answered .mark, .wrong .mark { font-weight: 800; }
 .later { font-size: 12px; color: #6a6a80; margin-top: 4px; }
 .finished { background: #e9f7ee; border-left: 4px solid #1b6e3a; border-radius: 6px;
             padding: 8px 10px; color: #124d28; font-weight: 600; }

@@ -315,3 +315,20 @@ def check_equations_and_font_sizes(page):
         page.wait_for_timeout(300)
         sizes = page.evaluate(FONT_SIZES_JS)
         assert sizes and all(kept == css for kept, css in sizes), (width, sizes)
+
+
+def answer_wrong_then_right(page, step, timeout=60_000):
+    """A lesson's question step (an app.lessons.Step with choices), answered as a student: a wrong
+    choice first (its feedback shows under the choices, the step stays), then the right one (the
+    lesson moves on and shows that feedback, checked, above what comes next)."""
+    counter = page.locator(".emlab-lesson-body .count").first.inner_text()
+    wrong = next(c for c in step.choices if not c.right)
+    right = next(c for c in step.choices if c.right)
+    page.get_by_role("button", name=wrong.text, exact=True).first.click()
+    page.locator("div.wrong", has_text=wrong.feedback[:40]).first.wait_for(
+        timeout=timeout)
+    assert page.locator(".emlab-lesson-body .count").first.inner_text() == counter
+    assert step.title in deep_text(page)
+    page.get_by_role("button", name=right.text, exact=True).first.click()
+    page.locator(".emlab-lesson-body div.answered", has_text=right.feedback[:40]).first.wait_for(
+        timeout=timeout)

@@ -16,7 +16,15 @@ import re
 import numpy as np
 import pytest
 from conftest import deep_text, open_live
-from labpage import TO_PAGE_JS, assert_no_nan, open_lab, source, status, wait_status
+from labpage import (
+    TO_PAGE_JS,
+    answer_wrong_then_right,
+    assert_no_nan,
+    open_lab,
+    source,
+    status,
+    wait_status,
+)
 
 from app.lesson_run import catalogue, unavailable_reason
 
@@ -137,7 +145,7 @@ WALKS = {
         lambda p: click(p, "k-means (hard)"),
         run,
         lambda p: (new_start(p, "EM (soft)"), run(p)),
-        lambda p: click(p, "Next"),
+        lambda p: answer_wrong_then_right(p, catalogue()["soft-vs-hard"].steps[5]),
     ],
     "now-break-it": [
         run,

@@ -5,7 +5,8 @@ A student opens the link and takes E, M, E, M through the page's buttons (and ke
 half-step the status line says which step comes next ("Step n/4: ..."), the whole responsibility
 table shows the numbers app.em1d computes here in the test, the curves' sources hold each
 component's weighted density and the mixture's (their sum), the points are coloured, and the lesson
-panel moves to its next step; Step back and Reset work; nothing on the page is NaN or infinite. The
+panel moves to its next step; Step back and Reset work; the lesson's two questions (the seed's
+exercises) show a wrong choice's feedback and move on at the right one; nothing on the page is NaN or infinite. The
 page guards fail a test on any console error or BokehJS/Panel warning. Screenshots at 1400×900
 and 800×600.
 """
@@ -17,9 +18,10 @@ import re
 import numpy as np
 import pytest
 from conftest import LIVE, START_TIMEOUT, deep_text, open_live
-from labpage import assert_no_nan, source
+from labpage import answer_wrong_then_right, assert_no_nan, source
 
 from app import em1d
+from app.lesson_run import catalogue
 from app.views.trace_lab import number
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -106,18 +108,19 @@ def check_state(page, n, states):
 
 
 def take_the_trace_as_a_student(page, screenshot, name):
-    """E, M, E, M through the buttons and keys, every state checked; Step back and Reset."""
+    """E, M, E, M through the buttons and keys, every state checked; Step back and Reset; then
+    the lesson's two questions, a wrong choice first."""
     states = expected_states()
     page.get_by_role("button", name="E-step").wait_for(timeout=TIMEOUT)
     page.locator(".emlab-trace-status").first.wait_for(timeout=TIMEOUT)
     text = deep_text(page)
     assert "Step 1/4: E-step" in text and "Back to the 2-D lab" in text
     assert page.locator("a", has_text="Back to the 2-D lab").first.get_attribute("href") == "?"
-    wait_lesson_step(page, "Step 1 of 5")
+    wait_lesson_step(page, "Step 1 of 6")
     check_state(page, 0, states)
     page.get_by_role("button", name="E-step").click()
     check_state(page, 1, states)
-    wait_lesson_step(page, "Step 2 of 5")
+    wait_lesson_step(page, "Step 2 of 6")
     # The first E-step's point x3 (the lesson's arithmetic): 0.2710 + 3.48 × 10⁻⁵ = 0.2711.
     sums = (page.locator(".emlab-trace-point table.sums").first.inner_text()
             + page.locator(".emlab-trace-point .resp-line").first.inner_text())
@@ -127,17 +130,17 @@ def take_the_trace_as_a_student(page, screenshot, name):
     screenshot(page, f"{name}-after-e")
     page.get_by_role("button", name="M-step").click()
     check_state(page, 2, states)
-    wait_lesson_step(page, "Step 3 of 5")
+    wait_lesson_step(page, "Step 3 of 6")
     sums = page.locator(".emlab-trace-component ul.msteps").first.inner_text()
     assert "μ₁ = 3.300 / 3.000 = 1.100" in sums and "0.06036" in sums
     # E by key, then M by button
     page.locator("body").click(position={"x": 5, "y": 300})
     page.keyboard.press("e")
     check_state(page, 3, states)
-    wait_lesson_step(page, "Step 4 of 5")
+    wait_lesson_step(page, "Step 4 of 6")
     page.get_by_role("button", name="M-step").click()
     check_state(page, 4, states)
-    wait_lesson_step(page, "Step 5 of 5")
+    wait_lesson_step(page, "Step 5 of 6")
     means = source(page, "trace-means")["x"]
     np.testing.assert_allclose(means, [1.10, 5.10], atol=1e-9)
     assert_no_nan(page)
@@ -147,8 +150,12 @@ def take_the_trace_as_a_student(page, screenshot, name):
     check_state(page, 3, states)
     page.get_by_role("button", name="Reset").click()
     check_state(page, 0, states)
-    wait_lesson_step(page, "Step 5 of 5")
-    page.get_by_role("button", name="Next", exact=True).click()
+    wait_lesson_step(page, "Step 5 of 6")
+    # The seed's exercises: what a responsibility means, why a boundary point counts partly.
+    steps = catalogue()["trace-lab"].steps
+    answer_wrong_then_right(page, steps[4], timeout=TIMEOUT)
+    wait_lesson_step(page, "Step 6 of 6")
+    answer_wrong_then_right(page, steps[5], timeout=TIMEOUT)
     wait_lesson_step(page, "Done")
     assert_no_nan(page)
 
@@ -208,7 +215,7 @@ def test_the_pickers_and_the_back_link_move_between_the_pages(guarded_page, pane
     picker.select_option(label="Trace lab (opens its own page)")
     page.wait_for_url(re.compile(r"\?lesson=trace-lab$"), timeout=TIMEOUT)
     wait_half_steps(page, 0)
-    wait_lesson_step(page, "Step 1 of 5")
+    wait_lesson_step(page, "Step 1 of 6")
     picker = page.get_by_role("combobox", name="Lesson")
     assert picker.input_value() == "Trace lab"
     picker.select_option(label="Soft vs hard (opens its own page)")
@@ -234,4 +241,4 @@ def test_the_lab_picker_opens_the_trace_lab_in_the_static_site(lab_site, site_pa
     page.wait_for_url(re.compile(r"\?lesson=trace-lab$"), timeout=TIMEOUT)
     page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
     wait_half_steps(page, 0)
-    wait_lesson_step(page, "Step 1 of 5")
+    wait_lesson_step(page, "Step 1 of 6")
