@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.em import COVARIANCE_TYPES, INITS, CollapseEvent
+from app.em import COVARIANCE_TYPES, INITS, CollapseEvent, _check_choice
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -98,12 +98,6 @@ def _check_X(X) -> np.ndarray:
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinite values; drop those rows first.")
     return X
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
-    return value
 
 
 def _check_resp(X: np.ndarray, resp) -> np.ndarray:
