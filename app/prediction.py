@@ -23,6 +23,8 @@ import param
 from app.narration import num, pct
 
 KINDS = ("means", "colour")
+_COLLAPSED = ("A component has collapsed: recover first (Reset, or a larger variance floor ε), "
+              "then predict.")
 
 
 class Prediction(param.Parameterized):
@@ -63,8 +65,7 @@ class Prediction(param.Parameterized):
             return self._refuse("The next half-step is an E-step. Take it first: the means "
                                 "move in the M-step after it.")
         if s.collapse:
-            return self._refuse("A component has collapsed: recover first (Reset, or a larger "
-                                "variance floor ε), then predict.")
+            return self._refuse(_COLLAPSED)
         self._begin("means")
         self.outcome = (f"Click on the plot where you think the mean of component 1 will be "
                         f"after the M-step ({s.n_components} to place).")
@@ -82,8 +83,7 @@ class Prediction(param.Parameterized):
             return self._refuse("Click a point on the plot first (it is pinned in Inspect), "
                                 "then predict its colour.")
         if s.collapse:
-            return self._refuse("A component has collapsed: recover first (Reset, or a larger "
-                                "variance floor ε), then predict.")
+            return self._refuse(_COLLAPSED)
         self._begin("colour")
         self.point = int(pinned)
         self.outcome = (f"Which component will be most responsible for point #{pinned + 1} "

@@ -332,3 +332,23 @@ def answer_wrong_then_right(page, step, timeout=60_000):
     page.get_by_role("button", name=right.text, exact=True).first.click()
     page.locator(".emlab-lesson-body div.answered", has_text=right.feedback[:40]).first.wait_for(
         timeout=timeout)
+
+
+def guess_the_means(page, offsets):
+    """In the Predict tab (open, an M-step next): press Guess the means and click beside each
+    handle, ``offsets[k]`` pixels from handle k (clear of it: a click on a handle starts a
+    drag); returns the guesses in data units."""
+    page.get_by_role("button", name="Guess the means").click()
+    page.get_by_text("where you think the mean of component 1").first.wait_for()
+    means = source(page, "emlab-means")
+    clicks = [np.add(page.evaluate(TO_PAGE_JS, [x, y]), offset)
+              for x, y, offset in zip(means["x"], means["y"], offsets)]
+    guesses = [page.evaluate(TO_DATA_JS, list(map(float, at))) for at in clicks]
+    for k, at in enumerate(clicks):
+        # BokehJS takes two clicks within its double-tap time as one double tap (no tap at all).
+        page.wait_for_timeout(500)
+        page.mouse.click(*at)
+        page.wait_for_function(
+            "(n) => Bokeh.documents[0].get_model_by_name('emlab-guesses').data.x.length === n",
+            arg=k + 1)
+    return guesses

@@ -19,6 +19,7 @@ from conftest import deep_text, open_live
 from labpage import (
     TO_PAGE_JS,
     answer_wrong_then_right,
+    guess_the_means,
     assert_no_nan,
     open_lab,
     source,
@@ -123,16 +124,7 @@ def open_tab(page, name):
 def predict_the_means(page):
     """In the Predict tab, guess each mean (a click beside its handle), then take the M-step."""
     open_tab(page, "Predict")
-    click(page, "Guess the means")
-    page.get_by_text("where you think the mean of component 1").first.wait_for()
-    means = source(page, "emlab-means")
-    for k, (x, y) in enumerate(zip(means["x"], means["y"])):
-        page.wait_for_timeout(500)  # two clicks within BokehJS's double-tap time are no taps
-        at = page.evaluate(TO_PAGE_JS, [x, y])
-        page.mouse.click(at[0] + 40, at[1] + 10)
-        page.wait_for_function(
-            "(n) => Bokeh.documents[0].get_model_by_name('emlab-guesses').data.x.length === n",
-            arg=k + 1)
+    guess_the_means(page, [(40, 10)] * len(source(page, "emlab-means")["x"]))
     click(page, "M-step")
     page.get_by_text("Where the means went").first.wait_for()
 

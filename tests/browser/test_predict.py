@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import open_live
-from labpage import TO_DATA_JS, TO_PAGE_JS, open_lab, source, status, wait_status
+from labpage import TO_PAGE_JS, guess_the_means, open_lab, source, status, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -16,22 +16,10 @@ GUESS_OFFSETS = [(45, 0), (0, 45), (-40, -30)]
 
 
 def check_predict_then_reveal(page, screenshot, name):
-    page.locator(".bk-tab", has_text="Predict").click()
     page.get_by_role("button", name="E-step").click()
     wait_status(page, phase="M")
-    page.get_by_role("button", name="Guess the means").click()
-    page.get_by_text("where you think the mean of component 1").first.wait_for()
-    means = source(page, "emlab-means")
-    clicks = [np.add(page.evaluate(TO_PAGE_JS, [x, y]), offset)
-              for x, y, offset in zip(means["x"], means["y"], GUESS_OFFSETS)]
-    guesses = [page.evaluate(TO_DATA_JS, list(map(float, at))) for at in clicks]
-    for k, at in enumerate(clicks):
-        # BokehJS takes two clicks within its double-tap time as one double tap (no tap at all).
-        page.wait_for_timeout(500)
-        page.mouse.click(*at)
-        page.wait_for_function(
-            "(n) => Bokeh.documents[0].get_model_by_name('emlab-guesses').data.x.length === n",
-            arg=k + 1)
+    page.locator(".bk-tab", has_text="Predict").click()
+    guesses = guess_the_means(page, GUESS_OFFSETS)
     page.get_by_text("All placed").first.wait_for()
     assert status(page)["phase"] == "M"  # the clicks placed guesses, they pinned nothing
     page.get_by_role("button", name="M-step").click()
