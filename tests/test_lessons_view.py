@@ -82,14 +82,14 @@ def test_a_question_shows_its_choices_as_buttons_and_the_feedback():
     s.run()
     step = run.current
     assert step.title == "Think it over" and not view.next_button.visible
-    assert view.choices.visible and [b.label for b in view.choices] == [c.text for c in
+    assert view.choices.visible and [b.label for b in view.choice_buttons] == [c.text for c in
                                                                         step.choices]
     wrong = [c.right for c in step.choices].index(False)
     right = [c.right for c in step.choices].index(True)
-    view.choices[wrong].clicks += 1
+    view.choice_buttons[wrong].clicks += 1
     assert run.current is step and view.feedback.visible and "✗" in view.feedback.object
     assert step.choices[wrong].feedback.split(":")[0] in view.feedback.object
-    view.choices[right].clicks += 1
+    view.choice_buttons[right].clicks += 1
     assert run.done and not view.choices.visible and not view.feedback.visible
     assert "Lesson complete" in view.text.object and 'class="answered"' in view.text.object
     assert step.choices[right].feedback.split(".")[0] in view.text.object

@@ -836,3 +836,21 @@ def test_restarts_strip_is_not_zoomed_into_round_off(lab):
     assert r.figure.x_range.end - r.figure.x_range.start >= 0.1 - 1e-12
     assert r.figure.x_range.start <= min(r.source.data["value"])
     assert r.figure.x_range.end >= max(r.source.data["value"])
+
+
+@pytest.mark.parametrize("query", ["", "embed=1", "lesson=soft-vs-hard", "lesson=trace-lab",
+                                   "hide=data,share,narration,loglik,inspect,predict,restarts,"
+                                   "bic,upload,export"])
+def test_every_page_passes_bokehs_own_checks(query):
+    """Bokeh checks a document's models when it is serialized for a page (the static site's
+    build and start, every `panel serve` page) and logs what it finds, e.g. a layout without
+    children, as a warning: none may be found, whatever the link opens."""
+    from bokeh.core.validation.check import check_integrity
+    from bokeh.document import Document
+
+    from app.main import create_app
+
+    doc = Document()
+    pn.panel(create_app(query)).server_doc(doc)
+    issues = check_integrity(doc.models)
+    assert not issues.error and not issues.warning, issues

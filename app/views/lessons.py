@@ -81,7 +81,11 @@ class LessonsPanel(pn.viewable.Viewer):
                                               description="Close the lesson; the lab stays as "
                                                           "it is", **button)
         # The current step's question: one button per choice, the feedback under them.
-        self.choices = pn.Column(sizing_mode="stretch_width", margin=(2, 6), visible=False)
+        # (Headed, so it is never an empty layout: Bokeh warns of one even while hidden.)
+        self.choices_heading = pn.pane.HTML('<div class="emlab-choose">Your answer:</div>',
+                                            stylesheets=[_CSS], margin=(0, 4))
+        self.choices = pn.Column(self.choices_heading, sizing_mode="stretch_width",
+                                 margin=(2, 6), visible=False)
         self.feedback = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
                                      margin=(0, 10), stylesheets=[_CSS],
                                      css_classes=["emlab-lesson-feedback"])
@@ -103,6 +107,11 @@ class LessonsPanel(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+    @property
+    def choice_buttons(self) -> list:
+        """The current question's buttons, one per choice (none without a question)."""
+        return self.choices.objects[1:]
 
     def _follow_elsewhere(self):
         """Picking a lesson that opens its own page loads ``?lesson=NAME`` (keeping ``embed``)
@@ -170,7 +179,7 @@ class LessonsPanel(pn.viewable.Viewer):
                                            stylesheets=[_CHOICE_CSS])
                 button.on_click(lambda event, i=i: self.run.answer(i))
                 buttons.append(button)
-            self.choices.objects = buttons
+            self.choices.objects = [self.choices_heading, *buttons]
             self.choices.visible = bool(buttons)
         run = self.run
         wrong = bool(key) and run.feedback_step == run.step and not run.feedback_right
@@ -223,6 +232,7 @@ _CSS = """
 :host { font-size: 15px; line-height: 1.45; max-width: 100%; overflow-x: hidden; }
 .emlab-lesson-heading { font-weight: 700; font-size: 13px; letter-spacing: .06em;
                         text-transform: uppercase; color: #4a4a68; }
+.emlab-choose { font-size: 13px; font-weight: 700; color: #4a4a68; }
 .emlab-lesson-aside { font-size: 13px; color: #5a5a72; }
 .head { display: flex; justify-content: space-between; align-items: baseline; gap: 8px;
         margin-top: 4px; }

@@ -75,10 +75,8 @@ class TraceLab(pn.viewable.Viewer):
                                     stylesheets=[_CSS], visible=False)
         self.table = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10, 6, 10),
                                   stylesheets=[_CSS], css_classes=["emlab-trace-table"])
-        self.point_choice = pn.widgets.Select(label="Point", sizing_mode="fixed", width=140,
-                                              margin=(0, 10))
-        self.component_choice = pn.widgets.Select(label="Component", sizing_mode="fixed",
-                                                  width=140, margin=(0, 10))
+        self.point_choice = pn.widgets.Select(label="Point", width=140, margin=(0, 10))
+        self.component_choice = pn.widgets.Select(label="Component", width=140, margin=(0, 10))
         self.point_sums = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10),
                                        stylesheets=[_CSS], css_classes=["emlab-trace-point"])
         self.component_sums = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10, 6, 10),
