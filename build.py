@@ -41,6 +41,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from html import escape, unescape
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
@@ -542,10 +543,12 @@ def rewrite_zip(src: Path, dst: Path, transform) -> None:
 SITE_PACKAGES = "/lib/python3.12/site-packages/"
 SNAPSHOT_FILE = "emlab-snapshot.bin.gz"       # the wasm memory after the imports
 START_FILES = "emlab-start-files.bin.gz"      # every file of the start-up packages, one archive
+SNAPSHOT_PAGE = "page.json"                   # (in the cache) the page the snapshot holds
 SNAPSHOTS_KEPT = 6                            # in CACHE/snapshot/
 
 SNAPSHOT_JS = r"""
-const [indexURL, sharedJs, archivePath, outPath, panelRoot, labCodePath] = process.argv.slice(1);
+const [indexURL, sharedJs, archivePath, outPath, panelRoot, labCodePath, pagePath] =
+  process.argv.slice(1);
 const fs = require("fs");
 const vm = require("vm");
 vm.runInThisContext(fs.readFileSync(sharedJs, "utf8"));  // emlabPreloadArchive & co.
@@ -571,6 +574,11 @@ globalThis.XMLHttpRequest = class XMLHttpRequest {};
     (await pyodide.runPythonAsync(code)).destroy();
     // What the build scheduled for later (asyncio callbacks, on JS timers) runs before the copy.
     await new Promise((resolve) => setTimeout(resolve, 200));
+    // The document serialized for the page, as the last change to it: the worker sends it as is.
+    await pyodide.runPythonAsync("import app.runtime\nawait app.runtime.save_page()");
+    // ... and written out for the site's page, whose prerendered copy is then this document.
+    fs.writeFileSync(pagePath, pyodide.runPython(
+      "import json, app.runtime\njson.dumps(app.runtime.saved_page())"));
     delete globalThis.location;
   }
   // Pyodide listed the packages it found installed (ours, written before it started) in
@@ -604,11 +612,13 @@ def start_archive(site: dict, folder: Path) -> bytes:
     return b"".join([b"EMLF", struct.pack("<I", len(header)), header, *files.values()])
 
 
-def make_snapshot(folder: Path, site: dict, lab_code: str | None) -> dict:
+def make_snapshot(folder: Path, site: dict, lab_code: str | None) -> tuple[dict, list | None]:
     """Write START_FILES and SNAPSHOT_FILE into the site's pyodide/ `folder` (the runtime and the
     wheels the browser gets are there already); returns what the worker needs to fetch and check
-    them. With `lab_code` (the worker's app code), the snapshot is taken after the lab, as it
-    opens without a query, is built. Cached by the sha256 of everything that goes in."""
+    them, and the page the snapshot holds (see below) or None. With `lab_code` (the worker's app
+    code), the snapshot is taken after the lab, as it opens without a query, is built and
+    serialized for the page: that serialization ([docs_json, render_items, root_ids]) is the
+    page. Cached by the sha256 of everything that goes in."""
     archive = start_archive(site, folder)
     shared = STATIC / "snapshot-start.js"
     key = hashlib.sha256()
@@ -621,13 +631,13 @@ def make_snapshot(folder: Path, site: dict, lab_code: str | None) -> dict:
         started = time.monotonic()
         work = Path(tempfile.mkdtemp(prefix="snapshot-", dir=CACHE))
         try:
+            (work / "out").mkdir()
             (work / "start.bin").write_bytes(archive)
             (work / "lab.js").write_text(lab_code or "", encoding="utf-8")
             run(["node", "-e", SNAPSHOT_JS, str(folder.resolve()), str(shared),
                  str(work / "start.bin"), str(work / "snapshot.bin"), "./panel/",
-                 str(work / "lab.js") if lab_code else ""])
+                 str(work / "lab.js") if lab_code else "", str(work / "out" / SNAPSHOT_PAGE)])
             memory = (work / "snapshot.bin").read_bytes()
-            (work / "out").mkdir()
             # gzip: 63 MB of memory are ~18 MB; the worker inflates with DecompressionStream.
             (work / "out" / START_FILES).write_bytes(gzip.compress(archive, 6, mtime=0))
             (work / "out" / SNAPSHOT_FILE).write_bytes(gzip.compress(memory, 6, mtime=0))
@@ -644,11 +654,43 @@ def make_snapshot(folder: Path, site: dict, lab_code: str | None) -> dict:
         for old in made[SNAPSHOTS_KEPT:]:
             shutil.rmtree(old, ignore_errors=True)
     result = {"lab": bool(lab_code)}
+    page = json.loads((cached / SNAPSHOT_PAGE).read_text("utf-8")) if lab_code else None
     for key_name, name in (("memory", SNAPSHOT_FILE), ("files", START_FILES)):
         shutil.copy2(cached / name, folder / name)
         result[key_name] = {"url": f"./pyodide/{name}", "sha256": sha256(folder / name),
                             "size": (folder / name).stat().st_size}
-    return result
+    return result, page
+
+
+def show_saved_page(html: str, page: list) -> str:
+    """Make the page's prerendered copy the very document the snapshot holds (`page`, from
+    make_snapshot): the same models with the same ids. A restored worker then needs no second
+    copy of the lab drawn: the page links the one it shows (static/handler.js), half a second
+    sooner. Panel's copy (rendered by CPython in convert) is replaced: its JSON, its render item
+    and the roots' ids on their elements."""
+    docs_json, render_items, root_ids = page
+    script = re.search(r'(<script type="application/json" id="[^"]+">)(.*?)(</script>)', html,
+                       re.S)
+    item = re.search(r"const render_items = (\[.*?\]);\n", html)
+    if not (script and item):
+        raise BuildError("Panel's prerendered page changed shape; update show_saved_page()")
+    old_items, new_items = json.loads(item.group(1)), json.loads(render_items)
+    old_roots, new_ids = old_items[0]["roots"], json.loads(root_ids)
+
+    def root_types(docs):
+        return [root["name"] for doc in docs.values() for root in doc["roots"]]
+
+    old_docs = json.loads(unescape(script.group(2)))
+    if root_types(old_docs) != root_types(json.loads(docs_json)) or len(new_ids) != len(old_roots):
+        raise BuildError("the snapshot's page has other roots than Panel's prerendered copy")
+    # Same roots in the same order: each new root goes where the old one of its place went.
+    new_items[0]["roots"] = {new: element for new, element in zip(new_ids, old_roots.values())}
+    new_items[0]["root_ids"] = new_ids
+    renamed = dict(zip(old_roots, new_ids))
+    html = (html[:script.start(2)] + escape(docs_json, quote=False) + html[script.end(2):])
+    html = html.replace(item.group(0), f"const render_items = {json.dumps(new_items)};\n", 1)
+    return re.sub(r'data-root-id="([^"]+)"',
+                  lambda m: f'data-root-id="{renamed.get(m.group(1), m.group(1))}"', html)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -893,7 +935,9 @@ def build(out: Path, app: Path, *, cdn: bool = False, compile_py: bool = True,
 
     html, code = convert(app, staging)
     if snapshot and not cdn:
-        config["snapshot"] = make_snapshot(staging / "pyodide", site, code)
+        config["snapshot"], page = make_snapshot(staging / "pyodide", site, code)
+        if page is not None:
+            html = show_saved_page(html, page)
     html = finish_html(html)
     (staging / "index.html").write_text(html, encoding="utf-8")
     (staging / "worker.js").write_text(render_worker(code, config), encoding="utf-8")

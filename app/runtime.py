@@ -18,7 +18,8 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
   Panel 1.9 to Pyodide 0.27 (see its docstring). ``prepare_snapshot()``: the same plus every
   import of the lab's start, run by ``build.py`` before it takes the memory snapshot the site
   starts from; ``after_restore()``: run by the worker right after restoring it (fresh random
-  state for this page load). ``sync_page_location()``: called by the worker
+  state for this page load). ``await save_page()``: the build's last step before that snapshot
+  when it holds the lab already built; ``saved_page()`` hands the restored page that serialization. ``sync_page_location()``: called by the worker
   right after Panel's document exists, so ``pn.state.location`` describes the page (its query
   string included) in the browser as it does under ``panel serve``.
 
@@ -31,7 +32,8 @@ from __future__ import annotations
 import sys
 
 __all__ = ["IN_BROWSER", "after_restore", "after_this_update", "load_packages", "page_is_behind",
-           "prepare_browser", "prepare_snapshot", "query_string", "sync_page_location",
+           "prepare_browser", "prepare_snapshot", "query_string", "save_page", "saved_page",
+           "sync_page_location",
            "watch_page"]
 
 IN_BROWSER = sys.platform == "emscripten"
@@ -232,6 +234,29 @@ def prepare_snapshot() -> None:
     prepare_browser()
     for name in SNAPSHOT_IMPORTS:
         importlib.import_module(name)
+
+
+# The lab's document as build.py serialized it for the page, right before it took the snapshot.
+_saved_page: tuple[str, str, str] | None = None
+
+
+async def save_page() -> None:
+    """Serialize the lab's document for the page, as the worker would after a restore, and keep
+    the result (JSON strings) in memory: build.py's last step before a snapshot that holds the
+    lab already built. Serializing ~300 models is half a second of a restored page's start; the
+    document does not change between here and the restore, and a change made after it (Panel
+    learning the page's URL, say) reaches the page as the first patch, as any change does."""
+    global _saved_page
+    from panel.io.pyodide import write_doc
+
+    _saved_page = tuple(await write_doc())
+
+
+def saved_page() -> tuple[str, str, str]:
+    """What ``save_page`` kept: (docs_json, render_items, root_ids), for the page to render."""
+    if _saved_page is None:
+        raise RuntimeError("this snapshot holds no serialized page")
+    return _saved_page
 
 
 def after_restore() -> None:

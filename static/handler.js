@@ -14,7 +14,7 @@
   pyodideWorker.queue = [];
   let patching = 0;
   // timings: start-up stages (ms since the worker started; "interactive" since navigation
-  // started); pythonMs: how long Python took for each browser change.
+  // started; "page": the live lab is the "prerendered copy" or was "drawn" again); pythonMs: how long Python took for each browser change.
   window.emlab = {timings: {}, live: false, pythonMs: []};
 
   // ---- WebGL only where it is fast ------------------------------------------------------------
@@ -276,6 +276,44 @@
     pyodideWorker.postMessage({type: "patch", patch: patch});
   }
 
+  // The prerendered copy's document when it is the worker's (the same root ids) and drawn
+  // (every root has its view); null otherwise. The copy is drawn long before a restored worker
+  // is ready; a page still drawing it is waited for a few seconds.
+  async function drawnDocument(root_ids) {
+    const wanted = [...root_ids].sort().join(" ");
+    const doc = Bokeh.documents.find(
+      (d) => d.roots().map((root) => root.id).sort().join(" ") === wanted);
+    if (!doc) return null;
+    for (let frame = 0; frame < 600; frame++) {
+      const drawn = new Set(Bokeh.index.roots.map((view) => view.model.id));
+      if (root_ids.every((id) => drawn.has(id))) return doc;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return null;
+  }
+
+  // The lab is live in `jsdoc`: changes go both ways from now on, the progress card goes.
+  function goLive(jsdoc, timings) {
+    pyodideWorker.jsdoc = jsdoc;
+    // Any other document (a prerendered copy drawn again) is dead now: drop it, so
+    // Bokeh.documents[0] is the live one (as under panel serve) for anyone who inspects the page.
+    for (const doc of Bokeh.documents.filter((d) => d !== jsdoc)) {
+      Bokeh.documents.splice(Bokeh.documents.indexOf(doc), 1);
+    }
+    jsdoc.on_change(send_change, false);
+    pyodideWorker.postMessage({type: "rendered"});
+
+    // Unlike the stock handler, say so when the page is live: tests and benchmarks wait for
+    // this attribute, and the timings tell where the start-up time went.
+    Object.assign(window.emlab.timings, timings, {interactive: Math.round(performance.now())});
+    window.emlab.live = true;
+    document.body.classList.remove("emlab-loading");
+    document.body.dataset.pyodide = "live";
+    document.body.classList.remove("emlab-skeleton", "emlab-embedded");
+    overlay.remove();
+    runWaiting();
+  }
+
   pyodideWorker.onmessage = async (event) => {
     const msg = event.data;
     if (msg.type === "idle") {
@@ -291,10 +329,17 @@
     } else if (msg.type === "error") {
       showError(msg.msg);
     } else if (msg.type === "render") {
+      const root_ids = JSON.parse(msg.root_ids);
+      // A worker restored from the snapshot holds the very document the prerendered copy shows
+      // (build.py made the copy from it): that copy becomes the live lab, nothing is drawn again.
+      const shown = msg.timings.lab === "saved" ? await drawnDocument(root_ids) : null;
+      if (shown) {
+        goLive(shown, {...msg.timings, page: "prerendered copy"});
+        return;
+      }
       showStage("app", "Drawing");
       const docs_json = JSON.parse(withBackend(msg.docs_json));
       const render_items = JSON.parse(msg.render_items);
-      const root_ids = JSON.parse(msg.root_ids);
 
       // Map the live document's roots onto the prerendered elements, in the same order.
       const root_els = document.querySelectorAll("[data-root-id]");
@@ -313,26 +358,7 @@
 
       Bokeh.index.roots.map((v) => v.remove());
       const [views] = await Bokeh.embed.embed_items(docs_json, render_items);
-
-      pyodideWorker.jsdoc = [...views.roots.values()][0].model.document;
-      // The prerendered document is dead now: drop it, so Bokeh.documents[0] is the live one
-      // (as under panel serve) for anyone who inspects the page.
-      for (const doc of Bokeh.documents.filter((d) => d !== pyodideWorker.jsdoc)) {
-        Bokeh.documents.splice(Bokeh.documents.indexOf(doc), 1);
-      }
-      pyodideWorker.jsdoc.on_change(send_change, false);
-      pyodideWorker.postMessage({type: "rendered"});
-
-      // Unlike the stock handler, say so when the page is live: tests and benchmarks wait for
-      // this attribute, and the timings tell where the start-up time went.
-      Object.assign(window.emlab.timings, msg.timings,
-                    {interactive: Math.round(performance.now())});
-      window.emlab.live = true;
-      document.body.classList.remove("emlab-loading");
-      document.body.dataset.pyodide = "live";
-      document.body.classList.remove("emlab-skeleton", "emlab-embedded");
-      overlay.remove();
-      runWaiting();
+      goLive([...views.roots.values()][0].model.document, {...msg.timings, page: "drawn"});
     } else if (msg.type === "patch") {
       try {
         patching += 1;

@@ -179,14 +179,13 @@ async function startApplication() {
   self.pyodide.globals.set("sendPatch", sendPatch);
   let built;
   if (timings.start === "snapshot" && CONFIG.snapshot.lab && !self.location.search) {
-    // The snapshot holds the lab as it opens without a query (build.py built it): Panel learns
-    // the page's URL, and the document is serialized for the page.
+    // The snapshot holds the lab as it opens without a query, built and serialized for the page
+    // by build.py: Panel learns the page's URL, and the page gets that serialization.
     progress("app", "Preparing the lab");
-    built = await self.pyodide.runPythonAsync(`
+    built = self.pyodide.runPython(`
 import app.runtime
-from panel.io.pyodide import write_doc
 app.runtime.sync_page_location()
-await write_doc()
+app.runtime.saved_page()
 `);
     timings.lab = "saved";
   } else {

@@ -133,6 +133,9 @@ def test_lab_goes_live_with_everything_local(lab, screenshot):
     timings = page.evaluate("window.emlab.timings")
     print("lab start-up timings (ms):", timings)
     assert timings["start"] == "snapshot" and timings["lab"] == "saved"  # built in the snapshot
+    # ... and the prerendered copy is that very document: it became the live lab, not redrawn.
+    assert timings["page"] == "prerendered copy"
+    assert page.evaluate("Bokeh.documents.length") == 1
     screenshot(page, "lab-live")
 
 
@@ -490,6 +493,8 @@ def _starts_the_ordinary_way(page, base: str, notes: list[str]) -> None:
     open_live(page, base)
     wait_status(page, iteration=0, phase="E")
     assert page.evaluate("window.emlab.timings.start") == "ordinary"
+    # The lab Python built now is not the copy's document: the live one is drawn in its place.
+    assert page.evaluate("window.emlab.timings.page") == "drawn"
     page.get_by_role("button", name="E-step").click()
     wait_status(page, iteration=1, phase="M")
     assert_no_nan(page)
