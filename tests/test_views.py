@@ -266,6 +266,31 @@ def test_a_half_step_sends_only_what_it_changed(lab):
     assert len(plot.outliers.data["x"]) == int(np.sum(s.outlier_mask()))
 
 
+def test_a_half_step_sends_only_the_traces_new_row(lab):
+    """The trace grows by a row per half-step: that row is streamed, not the whole trace again;
+    a new start (fewer rows) replaces it."""
+    from bokeh.document import Document
+    from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent
+
+    s, trace = lab.session, lab.loglik
+    doc = Document()
+    doc.add_root(pn.panel(lab).get_root(doc))
+    sent = []
+    doc.on_change(lambda event: sent.append(event))
+    s.e_step()
+    s.m_step()
+    curve = [e for e in sent if getattr(e.model, "name", None) == "emlab-trace-curve"]
+    assert all(isinstance(e, ColumnsStreamedEvent) for e in curve) and len(curve) == 2
+    assert [len(e.data["step"]) for e in curve] == [1, 1]
+    assert list(trace.curve.data["step"]) == [0, 1, 2]
+    assert list(trace.m_points.data["step"]) == [2]
+    sent.clear()
+    s.reset()
+    curve = [e for e in sent if getattr(e.model, "name", None) == "emlab-trace-curve"]
+    assert curve and isinstance(curve[-1], ColumnDataChangedEvent)
+    assert list(trace.curve.data["step"]) == [0]
+
+
 def _e_disabled(controls):
     return is_disabled(controls.e_button, controls.e_holder)
 

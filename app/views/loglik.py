@@ -17,10 +17,10 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.core.property.validation import without_property_validation
-from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span, Text
+from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span
 from bokeh.plotting import figure
 
-from app.views.updates import TextUpdates, assign_if_changed
+from app.views.updates import TextUpdates, assign_if_changed, extend_or_assign
 
 # The trace's colours (Okabe-Ito), shared by its glyphs and its legend.
 INK, ELBO_BLUE, E_ORANGE, M_GREEN = "#333344", "#0072B2", "#E69F00", "#009E73"
@@ -138,11 +138,7 @@ def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point, of
                                       fill_color=STAR_YELLOW, line_color="#111111",
                                       line_width=1.5)),
             (off_scale, Scatter(x="step", y="y", marker="inverted_triangle", size=11,
-                                fill_color=ELBO_BLUE, line_color=INK)),
-            (off_scale, Text(x="step", y="y", text="label", x_offset=9, text_align="left",
-                             text_baseline="middle", text_color=ELBO_BLUE,
-                             text_font_size={"value": "12px"}, background_fill_color="white",
-                             background_fill_alpha=0.8))):
+                                fill_color=ELBO_BLUE, line_color=INK))):
         fig.add_glyph(source, glyph)
 
 
@@ -163,16 +159,29 @@ _SYMBOLS = {
     "circle": f'<circle cx="11" cy="7" r="4.5" fill="{E_ORANGE}" stroke="{INK}"/>',
     "triangle": f'<polygon points="11,1.5 16.5,11.5 5.5,11.5" fill="{M_GREEN}" stroke="{INK}"/>',
     "star": f'<polygon points="{_star_points()}" fill="{STAR_YELLOW}" stroke="#111111"/>',
+    "off-scale": f'<polygon points="5.5,2.5 16.5,2.5 11,12" fill="{ELBO_BLUE}" stroke="{INK}"/>',
 }
 
 
-def legend_html(kmeans: bool = False) -> str:
-    """The trace's legend, as HTML below the plot (see LogLikelihoodPlot)."""
+def off_scale_label(lower_bound) -> str:
+    """The legend's words for the start's ELBO when the y-range leaves it off."""
+    return f"start's ELBO {format_number(lower_bound, 2)}, off the scale"
+
+
+def legend_html(kmeans: bool = False, off_scale: str = "") -> str:
+    """The trace's legend, as HTML below the plot (see LogLikelihoodPlot); ``off_scale`` (the
+    words for the marker at the bottom edge) adds its entry.
+
+    The off-scale value is said here, not next to its marker: a text glyph costs the trace 2 ms
+    in every repaint (BokehJS measures its text each time), and its value never changes during
+    a run."""
     entries = [("line", "inertia" if kmeans else "log-likelihood")]
     if not kmeans:
         entries.append(("dashed", "ELBO (lower bound)"))
     entries += [("square", "start"), ("circle", "after E-step"), ("triangle", "after M-step"),
                 ("star", "converged")]
+    if off_scale:
+        entries.append(("off-scale", off_scale))
     return '<div class="emlab-trace-legend">' + "".join(
         f'<span class="entry"><svg width="22" height="14" aria-hidden="true">{_SYMBOLS[symbol]}'
         f"</svg>{html.escape(label)}</span>" for symbol, label in entries) + "</div>"
@@ -200,7 +209,7 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
                                                 name="emlab-trace-converged")
         # The start's ELBO when the y-range leaves it off (see trace_y_range): a marker at the
         # bottom edge, under its half-step, and its value.
-        self.off_scale = ColumnDataSource(dict(step=[], y=[], label=[]),
+        self.off_scale = ColumnDataSource(dict(step=[], y=[]),
                                           name="emlab-trace-off-scale")
         self.figure = self._build_figure()
         self._quantity = None  # what the y axis and legend were last labelled for
@@ -260,10 +269,11 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         def pick(mask):
             return dict(step=step[mask], value=value[mask], iteration=iteration[mask])
 
-        assign_if_changed(self.curve, dict(step=step, value=value, lower_bound=lower))
+        # A half-step adds a row: only that row travels.
+        extend_or_assign(self.curve, dict(step=step, value=value, lower_bound=lower))
         assign_if_changed(self.start_point, pick(kind == "init"))
-        assign_if_changed(self.e_points, pick(kind == "E"))
-        assign_if_changed(self.m_points, pick(kind == "M"))
+        extend_or_assign(self.e_points, pick(kind == "E"))
+        extend_or_assign(self.m_points, pick(kind == "M"))
         # A shorter trace is a new start (reset, back, new data): fit it even if zoomed.
         refit = len(step) < self._trace_length
         self._trace_length = len(step)
@@ -271,8 +281,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         (y0, y1), off_scale = trace_y_range(value, lower, kind)
         self._y_fit = follow_range(self.figure.y_range, (y0, y1), self._y_fit, refit)
         assign_if_changed(self.off_scale, dict(
-            step=step[off_scale], y=np.full(int(off_scale.sum()), y0 + 0.045 * (y1 - y0)),
-            label=[f"start's ELBO {format_number(v, 2)}, off the scale" for v in lower[off_scale]]))
+            step=step[off_scale], y=np.full(int(off_scale.sum()), y0 + 0.045 * (y1 - y0))))
+        off_scale_words = "".join(off_scale_label(v) for v in lower[off_scale])
         first = np.flatnonzero(converged)
         if first.size:
             assign_if_changed(self.converged_point,
@@ -285,9 +295,10 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         quantity = trace.get("quantity", "log-likelihood per point")
         if quantity != self._quantity:  # EM <-> k-means (setting Bokeh properties is not free)
             self._quantity = quantity
-            kmeans = s.mode == "kmeans"
             self.figure.yaxis.axis_label = quantity
-            self.legend.object = legend_html(kmeans)
+        legend = legend_html(s.mode == "kmeans", off_scale_words)
+        if legend != self.legend.object:  # (changes at a new start, the first M-step, k-means)
+            self.legend.object = legend
         self.status.object = self.status_html()
 
     def status_html(self) -> str:
