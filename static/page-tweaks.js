@@ -110,6 +110,38 @@
     console.warn("EM Lab: BokehJS changed; plots read their font size on every paint", error);
   }
 
+  // ---- a steady card does not shrink by a line or two ------------------------------------------
+  // The narration's length changes with every half-step, so its card grew and shrank by a line
+  // or two each time: what lies below it jumped (the tabs, in a narrower window), and BokehJS laid
+  // the whole lab out again (~3 ms a half-step: the card's size change reaches the page's root).
+  // A pane with the class "emlab-steady" keeps its card (its parent) at the tallest it has been,
+  // at this window width: it grows with the text, and shrinks only when the text becomes much
+  // shorter (below 60%, as when Play shows its short note).
+  try {
+    const {UIElementView} = Bokeh.require("models/ui/ui_element");
+    const afterResize = UIElementView.prototype.after_resize;
+    UIElementView.prototype.after_resize = function () {
+      if (this.model.css_classes.includes("emlab-steady") && this.parent) {
+        keepCardHeight(this, this.parent.el);
+      }
+      return afterResize.call(this);
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; the narration's card follows its text's height", error);
+  }
+
+  function keepCardHeight(view, card) {
+    const height = view.el.offsetHeight;  // (the pane itself has no minimum: its own height)
+    const width = window.innerWidth;
+    const tallest = view.emlabWidth === width ? view.emlabTallest : 0;
+    if (height > tallest || height < 0.6 * tallest) {
+      card.style.minHeight = "";
+      card.style.minHeight = `${card.getBoundingClientRect().height}px`;
+      view.emlabTallest = height;
+      view.emlabWidth = width;
+    }
+  }
+
   // ---- an equation typeset once is reused -----------------------------------------------------
   // The narration is typeset again on every half-step, and its display equation alternates
   // between the same few (the E-step's, the M-step's): KaTeX laid each out anew, ~8 ms a click.

@@ -98,8 +98,10 @@ class NarrationPanel(pn.viewable.Viewer):
                                      sizing_mode="stretch_width", margin=(6, 10),
                                      css_classes=["emlab-message"])
         self.text = NarrationText("", renderer="katex", sizing_mode="stretch_width",
-                                  margin=(0, 10), css_classes=["emlab-narration"],
-                                  stylesheets=[_TEXT_CSS])
+                                  margin=(0, 10), stylesheets=[_TEXT_CSS],
+                                  # steady: its card does not shrink by a line or two as the
+                                  # text changes (static/page-tweaks.js)
+                                  css_classes=["emlab-narration", "emlab-steady"])
         self.session.param.watch(self._on_session, ["version"])
         self._on_session()
 

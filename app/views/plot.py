@@ -20,6 +20,8 @@ Sources (public, so tests can act on them without a browser):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import panel as pn
 import param
@@ -56,6 +58,7 @@ LEVELS = ((1.0, "1σ"), (2.0, "2σ"))
 equal_scales = geometry.equal_scales  # shared with the export
 
 
+@functools.lru_cache(maxsize=64)  # (a few palette colours, asked on every M-step)
 def handle_label_color(color: str) -> str:
     """Black or white for a handle's number, on the handle as drawn: ``color`` at HANDLE_ALPHA
     over the plot's background."""
@@ -160,6 +163,7 @@ class MainPlot(pn.viewable.Viewer):
         self._drawn_X = None  # the X array the points source holds (redraw x/y only when it changes)
         self._drawn = None    # (X, resp, coloring) the point colours were computed from
         self._drawn_mixture = None  # (mixture, X, collapsed components) the ellipses show
+        self._axis_labels = None    # the axes' titles as last set
         # Every session action ends in one batched update that bumps `version`.
         self.session.param.watch(self._on_session, ["version"])
         self.view_state.param.watch(self._on_view_state, ["coloring", "show_outliers",
@@ -168,7 +172,7 @@ class MainPlot(pn.viewable.Viewer):
                                    min_height=MIN_PLOT_HEIGHT)
         # What the plot currently shows (k-means mode, colouring, add-point mode), in the DOM so it
         # wraps, is read by screen readers and by tests.
-        self.caption = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 12),
+        self.caption = pn.pane.HTML("", visible=False, sizing_mode="stretch_width", margin=(0, 12),
                                     css_classes=["emlab-plot-caption"], stylesheets=[_CAPTION_CSS])
         self.refresh()
 
@@ -260,8 +264,11 @@ class MainPlot(pn.viewable.Viewer):
 
     def refresh(self):
         """Redraw everything from the session and the view state."""
+        labels = self._columns()
+        if labels != self._axis_labels:  # (a Bokeh property set is not free: only on new data)
+            self._axis_labels = labels
+            self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = labels
         s = self.session
-        self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = self._columns()
         self._draw_points()
         self._draw_mixture(s.mixture)
         self._draw_outliers()
@@ -365,7 +372,8 @@ class MainPlot(pn.viewable.Viewer):
             self._syncing = False
         ring = sorted(j for j in collapsed if j < k)
         labels = [f"component {j + 1} collapsed" for j in ring]
-        align, baseline, dy = place_labels(self._to_pixels(means[ring]), labels)
+        align, baseline, dy = place_labels(self._to_pixels(means[ring]), labels) if ring else (
+            [], [], [])
         assign_if_changed(self.collapsed, dict(
             x=means[ring, 0], y=means[ring, 1], label=labels, align=align, baseline=baseline,
             dy=np.asarray(dy, dtype=float)))
@@ -410,8 +418,10 @@ class MainPlot(pn.viewable.Viewer):
             parts.append("hard view: colour of the most responsible component")
         if self.view_state.add_points:
             parts.append("click adds a point · shift-click removes one")
-        self.caption.object = "".join(f"<span>{p}</span>" for p in parts)
-        self.caption.visible = bool(parts)
+        caption = "".join(f"<span>{p}</span>" for p in parts)
+        if caption != self.caption.object:  # (the same on most half-steps)
+            self.caption.object = caption
+            self.caption.visible = bool(parts)
 
     # ------------------------------------------------------------------------------ events
 

@@ -1,7 +1,8 @@
 """Issue 13's projector polish, in a real browser, under `panel serve` and in the static site:
 points sized for the back row, button symbols drawn as inline SVG icons (no font glyph, nothing
 fetched from a CDN), the trace's ranges, several collapsed components (the banner over the plot,
-the labels apart), the Restarts tab's mark of the current fit and the export's resolution.
+the labels apart), the Restarts tab's mark of the current fit and the export's resolution; the
+narration's card keeps its height as its text changes (what lies below it does not jump).
 
 The same checks run in both runtimes (check_* below); every page is a guarded_page, so any
 console error, BokehJS/Panel warning or request off 127.0.0.1 fails the test.
@@ -13,7 +14,7 @@ import itertools
 import struct
 
 import pytest
-from conftest import open_live
+from conftest import deep_text, open_live
 from labpage import TO_PAGE_JS, assert_no_nan, open_lab, source, status, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -135,7 +136,34 @@ def check_trace_ranges(page):
     assert curve["lower_bound"][0] < y0 < min(curve["value"]) and max(curve["value"]) < y1
     marked = source(page, "emlab-trace-off-scale")
     assert marked["step"] == [0] and y0 < marked["y"][0] < min(curve["value"])
-    assert "off the scale" in marked["label"][0]
+    assert "start's ELBO" in deep_text(page) and "off the scale" in deep_text(page)  # legend
+
+
+# The top of the explorers' tabs card and the narration card's height, in page pixels.
+TABS_TOP_JS = """() => {
+  const all = (root) => [...root.querySelectorAll('*')].flatMap(
+      (el) => el.shadowRoot ? [el, ...all(el.shadowRoot)] : [el]);
+  const els = all(document);
+  const tabs = els.find((el) => el.classList.contains('emlab-tabs'));
+  const text = els.find((el) => el.classList.contains('emlab-narration'));
+  return [tabs.getBoundingClientRect().top + window.scrollY,
+          text.getBoundingClientRect().height];
+}"""
+
+
+def check_steady_narration(page, half_steps=8):
+    """In the medium layout the tabs lie under the narration: as the narration's text changes
+    length from half-step to half-step, they never move up (its card does not shrink by a line
+    or two), and they move down only when the text outgrows every earlier one."""
+    tops, heights = [], []
+    for _ in range(half_steps):
+        _half_step(page)
+        page.wait_for_timeout(150)  # (the card settles in the frame after the patch)
+        top, height = page.evaluate(TABS_TOP_JS)
+        tops.append(top)
+        heights.append(height)
+    assert len(set(round(h) for h in heights)) > 1, heights  # the text did change height
+    assert all(b >= a - 0.5 for a, b in zip(tops, tops[1:])), (tops, heights)
 
 
 def check_two_collapses(page):
@@ -233,6 +261,13 @@ def test_serve_two_collapses(serve_lab, screenshot):
     screenshot(page, "polish-two-collapses")
 
 
+def test_serve_narration_card_is_steady(serve_lab):
+    """1000 x 800 (the medium layout): the tabs under the narration do not jump."""
+    page = serve_lab(1000, 800)
+    wait_status(page, iteration=0, phase="E")
+    check_steady_narration(page)
+
+
 def test_serve_restarts_mark_and_png_resolution(serve_lab):
     """The Restarts tab marks the current fit; the PNG's resolution is chosen in Export."""
     page = serve_lab(1400, 900)
@@ -257,6 +292,14 @@ def test_site_icons_points_trace_and_restarts(lab_site, site_page, screenshot):
     check_point_size(page, at_least=8.0)
     check_restarts_mark(page)
     screenshot(page, "polish-site-1400x900")
+
+
+def test_site_narration_card_is_steady(lab_site, site_page):
+    """The static site at 1000 x 800: the tabs under the narration do not jump."""
+    site_page.set_viewport_size({"width": 1000, "height": 800})
+    page = open_live(site_page, lab_site)
+    wait_status(page, iteration=0, phase="E")
+    check_steady_narration(page)
 
 
 def test_site_two_collapses(lab_site, site_page, screenshot):
