@@ -60,5 +60,16 @@ def serve_with_page_template(doc) -> None:
         doc.template = page_template()
 
 
+def reopen(query: str) -> bool:
+    """The static site's start from its memory snapshot: build.py ran this script without a
+    query before taking it, so the snapshot holds that page. Bring it to what the page's own
+    ``query`` asks for (Lab.open_link: its changes reach the page as the first patch); False,
+    with nothing changed, when the link needs a page built afresh (the worker then runs this
+    script again)."""
+    link = urlstate.parse(query)
+    return isinstance(page, Lab) and page.open_link(link)
+
+
 serve_with_page_template(pn.state.curdoc)
-create_app().servable(title="EM Lab")
+page = create_app()
+page.servable(title="EM Lab")

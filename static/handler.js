@@ -97,6 +97,21 @@
     }
     return true;
   }
+  // Undo the skeleton's blanking when the copy itself became the live lab (see goLive's caller).
+  let unshapeAfterPatch = false;
+  function unshapeCopy() {
+    unshapeAfterPatch = false;
+    for (const card of deepElements().filter((el) => el.classList.contains("emlab-card"))) {
+      for (const child of card.shadowRoot ? card.shadowRoot.children : []) {
+        child.style.opacity = "";
+        child.style.pointerEvents = "";
+      }
+      for (const note of (card.shadowRoot || card).querySelectorAll(".emlab-opening")) {
+        note.remove();
+      }
+    }
+  }
+
   if (skeleton || embedded) {
     document.body && document.body.classList.add(skeleton ? "emlab-skeleton" : "emlab-embedded");
     let tries = 0;  // the copy is drawn within a second or two; stop looking after 30 s
@@ -324,6 +339,10 @@
         answered();
         answered = null;
       }
+    } else if (msg.type === "linked") {
+      // Python has sent what changed before the link (a link's state): a copy still blank
+      // because nothing changed shows itself now.
+      if (unshapeAfterPatch) unshapeCopy();
     } else if (msg.type === "progress") {
       showStage(msg.stage, msg.detail);
     } else if (msg.type === "error") {
@@ -334,6 +353,9 @@
       // (build.py made the copy from it): that copy becomes the live lab, nothing is drawn again.
       const shown = msg.timings.lab === "saved" ? await drawnDocument(root_ids) : null;
       if (shown) {
+        // A link's own state comes as the first patch: the copy keeps its loading shape (blank
+        // cards, "Opening ...") until that patch is in.
+        if (skeleton) unshapeAfterPatch = true;
         goLive(shown, {...msg.timings, page: "prerendered copy"});
         return;
       }
@@ -365,6 +387,7 @@
         pyodideWorker.jsdoc.apply_json_patch(msg.patch, msg.buffers);
       } finally {
         patching -= 1;
+        if (unshapeAfterPatch) unshapeCopy();
         // The worker holds further changes until the page has applied this one (worker.js);
         // said in the next animation frame, so the page draws between two patches.
         requestAnimationFrame(() => pyodideWorker.postMessage({type: "applied"}));

@@ -160,6 +160,23 @@ import panel.io.pyodide
   return pyodide;
 }
 
+// The saved lab brought to the page's query (see startApplication); false if it cannot take it.
+// A Python error here is a bug (console.error), but the page still starts: the lab is built again.
+function reopenSaved(pyodide) {
+  try {
+    // (An app script without a reopen() takes no query: build.py also builds other apps.)
+    return Boolean(pyodide.runPython(`
+import app.runtime
+app.runtime.sync_page_location()
+(reopen(app.runtime.query_string()) if "reopen" in globals()
+ else not app.runtime.query_string())
+`));
+  } catch (error) {
+    console.error(`EM Lab: the saved lab could not take this link (${error}); building it again`);
+    return false;
+  }
+}
+
 async function startApplication() {
   importScripts(absolute(CONFIG.indexURL + "pyodide.js"));
   if (useSnapshot) {
@@ -178,15 +195,13 @@ async function startApplication() {
   }
   self.pyodide.globals.set("sendPatch", sendPatch);
   let built;
-  if (timings.start === "snapshot" && CONFIG.snapshot.lab && !self.location.search) {
-    // The snapshot holds the lab as it opens without a query, built and serialized for the page
-    // by build.py: Panel learns the page's URL, and the page gets that serialization.
+  // The snapshot holds the lab as it opens without a query, built and serialized for the page by
+  // build.py (the app script's own globals: reopen, page): Panel learns the page's URL, the lab
+  // takes in what the page's query asks for (as changes, sent once the page is linked), and the
+  // page gets that serialization. A link the saved lab cannot take builds the lab again.
+  if (timings.start === "snapshot" && CONFIG.snapshot.lab && reopenSaved(self.pyodide)) {
     progress("app", "Preparing the lab");
-    built = self.pyodide.runPython(`
-import app.runtime
-app.runtime.sync_page_location()
-app.runtime.saved_page()
-`);
+    built = self.pyodide.runPython("import app.runtime\napp.runtime.saved_page()");
     timings.lab = "saved";
   } else {
     progress("app", "Building the lab");
@@ -272,6 +287,7 @@ def _emlab_link_document():
     doc.unhold()
     doc.on_event("document_ready", functools.partial(state._schedule_on_load, doc))
     doc.callbacks.trigger_event(DocumentReady())
+    _emlab_flush()  # what changed before the page was linked, now (before "linked" is said)
 
 (_emlab_apply_patch, _emlab_link_document, _emlab_applied)
 `).toJs();
@@ -286,6 +302,7 @@ self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === "rendered") {
     linkDocument();
+    self.postMessage({type: "linked"});
   } else if (msg.type === "applied") {
     patchApplied();
   } else if (msg.type === "patch") {

@@ -13,6 +13,7 @@ import html
 import panel as pn
 import param
 
+from app import urlstate
 from app.lesson_run import LessonRun
 from app.prediction import Prediction
 from app.views.controls import Controls
@@ -28,6 +29,11 @@ from app.views.predict import PredictPanel
 from app.views.resptable import ResponsibilityTable
 from app.views.share import LinkNotes, ShareLink
 from app.views.state import ViewState
+
+
+# The parts a link may hide that are tabs of the explorers (the others change how a view lays
+# itself out; see Lab.open_link).
+TAB_PARTS = frozenset({"inspect", "predict", "restarts", "bic", "upload", "export"})
 
 
 class Lab(pn.viewable.Viewer):
@@ -52,12 +58,7 @@ class Lab(pn.viewable.Viewer):
         # what the lesson hides (a shared link keeps only the link's own hide).
         link_hidden = self.hidden
         self.lesson_run = LessonRun(session=s, view_state=self.view_state, hidden=self.hidden)
-        if self.lesson is not None:
-            if self.lesson_run.start(self.lesson):
-                self.hidden = self.hidden | self.lesson_run.lesson.setup.hide
-                self.lesson_run.hidden = self.hidden
-            else:
-                self.link_notes = [*self.link_notes, html.escape(self.lesson_run.message)]
+        self._start_lesson()
         self.lessons = LessonsPanel(run=self.lesson_run)
         self.plot = MainPlot(**shared)
         self.controls = Controls(**shared, hidden=self.hidden)
@@ -78,6 +79,58 @@ class Lab(pn.viewable.Viewer):
                                     figure=self.plot.figure)
         self._layout = self._build()
 
+    def _start_lesson(self):
+        """Start the opening link's lesson, if any: it hides what it hides, or says why not."""
+        if self.lesson is None:
+            return
+        if self.lesson_run.start(self.lesson):
+            self.hidden = self.hidden | self.lesson_run.lesson.setup.hide
+            self.lesson_run.hidden = self.hidden
+        else:
+            self.link_notes = [*self.link_notes, html.escape(self.lesson_run.message)]
+
+    def open_link(self, link) -> bool:
+        """Bring this lab, as it opened without a query, to what ``link`` (app.urlstate.UrlState)
+        asks for, by changes that reach the page like any other; the same lab as one opened with
+        that link. The static site's memory snapshot holds the lab built without a query: a page
+        with a query is opened from it this way, instead of building every view again.
+
+        False, with nothing changed, when the link needs views built otherwise: parts hidden
+        other than the explorers' tabs (a view lays itself out without them), or this lab was
+        not opened without a query.
+        """
+        if self.embedded or self.hidden or self.lesson is not None or self.link_notes:
+            return False
+        hidden = frozenset(link.hide)
+        lesson = self.lesson_run.lessons.get(link.lesson) if link.lesson is not None else None
+        if not (hidden | (lesson.setup.hide if lesson else frozenset())) <= TAB_PARTS:
+            return False
+        notes = urlstate.apply(self.session, link)
+        self.param.update(embedded=link.embed, hidden=hidden, lesson=link.lesson,
+                          link_notes=notes)
+        self.share.param.update(hidden=hidden, embedded=link.embed)
+        self.lesson_run.hidden = hidden
+        self._start_lesson()
+        self.notes.notes = list(self.link_notes)
+        tabs = self._tab_list()
+        self._tabs[:] = tabs
+        self._tabs_card.visible = bool(tabs)
+        self._center.stylesheets = [_plot_css(self.embedded)]
+        if self.embedded:
+            self._layout.objects = [self._body]
+        return True
+
+    def _tab_list(self):
+        """The explorers' tabs not hidden: (title, view) pairs."""
+        return [(title, view) for part, title, view in (
+            ("inspect", "Inspect", self._inspect_tab),
+            ("predict", "Predict", self.predict),
+            ("restarts", "Restarts", self.restarts),
+            ("bic", "Model selection", self.model_selection),
+            ("upload", "Data", self._data_tab),
+            ("export", "Export", self.export),
+        ) if part not in self.hidden]
+
     def _build(self):
         card = dict(sizing_mode="stretch_width", css_classes=["emlab-card"],
                     stylesheets=[_CARD_CSS], margin=(0, 0, 12, 0))
@@ -93,7 +146,7 @@ class Lab(pn.viewable.Viewer):
             pn.Column(self.controls, **card),
             css_classes=["emlab-left"], **column,
         )
-        center = pn.Column(
+        center = self._center = pn.Column(
             self.notes,
             # stretch_both: the plot fills its card, whose height comes from _plot_css. The
             # collapse banner lies over the card (it does not push the plot down).
@@ -102,15 +155,9 @@ class Lab(pn.viewable.Viewer):
                       stylesheets=[_CARD_CSS]),
             css_classes=["emlab-center"], stylesheets=[_plot_css(self.embedded)], **stretch,
         )
-        tabs = [(title, view) for part, title, view in (
-            ("inspect", "Inspect", pn.Column(self.resp_table, self.inspector,
-                                             sizing_mode="stretch_width")),
-            ("predict", "Predict", self.predict),
-            ("restarts", "Restarts", self.restarts),
-            ("bic", "Model selection", self.model_selection),
-            ("upload", "Data", self.data.editing_view()),
-            ("export", "Export", self.export),
-        ) if shown(part)]
+        self._inspect_tab = pn.Column(self.resp_table, self.inspector, sizing_mode="stretch_width")
+        self._data_tab = self.data.editing_view()
+        tabs = self._tab_list()
         # A refused action's message stays on screen even when the narration is hidden (the
         # message hides itself when there is none; an empty card would not).
         talk = (pn.Column(self.narration.message, self.narration.text, **card)
@@ -127,13 +174,14 @@ class Lab(pn.viewable.Viewer):
         )
         # dynamic: only the open tab is rendered; the others when opened (the static site's
         # start builds, serialises and draws a quarter fewer models).
-        explorers = ([pn.Column(pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True),
-                                **{**card, "css_classes": ["emlab-card", "emlab-tabs"]})]
-                     if tabs else [])
+        self._tabs = pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True)
+        self._tabs_card = pn.Column(self._tabs, visible=bool(tabs),
+                                    **{**card, "css_classes": ["emlab-card", "emlab-tabs"]})
         # A CSS grid (_GRID_CSS) places the parts by the window's width. Every part is as tall as
         # its content and the page scrolls: nothing is given the window's height, so nothing
         # overflows into a neighbour.
-        body = pn.Column(left, center, right, *explorers, sizing_mode="stretch_both",
+        body = self._body = pn.Column(left, center, right, self._tabs_card,
+                                      sizing_mode="stretch_both",
                          margin=(12, 12), css_classes=["emlab-body"], stylesheets=[_GRID_CSS])
         if self.embedded:
             return pn.Column(body, sizing_mode="stretch_both", stylesheets=[_PAGE_CSS])

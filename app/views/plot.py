@@ -20,6 +20,7 @@ Sources (public, so tests can act on them without a browser):
 
 from __future__ import annotations
 
+import collections
 import functools
 
 import numpy as np
@@ -131,6 +132,11 @@ def point_size_expr(fig):
     """)
 
 
+def _means_key(data) -> tuple:
+    """The handles' positions in a means source's ``data``, comparable."""
+    return (tuple(float(v) for v in data.get("x", ())), tuple(float(v) for v in data.get("y", ())))
+
+
 def _finite(a, fill=0.0):
     return np.where(np.isfinite(a), a, fill)
 
@@ -144,6 +150,10 @@ class MainPlot(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._syncing = False  # True while Python writes the means source (not a user drag)
+        # The handles' positions Python wrote lately: a change of the means source that brings
+        # one of them is Python's own, even when Bokeh calls back late (a held document runs its
+        # callbacks when it is released, after _syncing is over: the static site's start).
+        self._written_means = collections.deque(maxlen=32)
         self._tooltips_for = None   # (K, x label, y label) the hover tooltips show
         # Sources are named so browser tests can find them in the page's Bokeh document.
         self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]), name="emlab-points")
@@ -362,6 +372,7 @@ class MainPlot(pn.viewable.Viewer):
                 columns[name].extend(values)
         self.ellipses.data = columns
         ink = [handle_label_color(c) for c in colors]
+        self._written_means.append(_means_key(dict(x=means[:, 0], y=means[:, 1])))
         self._syncing = True
         try:
             assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,
@@ -443,7 +454,7 @@ class MainPlot(pn.viewable.Viewer):
         PointDrawTool cannot be told "no add/delete" completely (Backspace deletes a selected
         handle), so a change of row count is undone by redrawing the session's means.
         """
-        if self._syncing:
+        if self._syncing or _means_key(new) in self._written_means:
             return
         k = self.session.mixture.n_components
         x = np.asarray(new.get("x", []), dtype=float)

@@ -126,11 +126,8 @@ class LinkNotes(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        items = "".join(f"<li>{note}</li>" for note in self.notes)
-        self.text = pn.pane.HTML(
-            '<div class="emlab-link-notes"><b>This link asked for something the lab could not '
-            f"do, so it was left out:</b><ul>{items}</ul></div>",
-            sizing_mode="stretch_width", margin=(0, 4), stylesheets=[_NOTES_CSS])
+        self.text = pn.pane.HTML(self._html(), sizing_mode="stretch_width", margin=(0, 4),
+                                 stylesheets=[_NOTES_CSS])
         self.dismiss = pn.widgets.Button(label="Dismiss", color="light", width=90, height=32,
                                          margin=(0, 10, 6, 10))
         self._layout = pn.Column(self.text, self.dismiss, visible=bool(self.notes),
@@ -140,6 +137,16 @@ class LinkNotes(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+    def _html(self) -> str:
+        items = "".join(f"<li>{note}</li>" for note in self.notes)
+        return ('<div class="emlab-link-notes"><b>This link asked for something the lab could '
+                f"not do, so it was left out:</b><ul>{items}</ul></div>")
+
+    @param.depends("notes", watch=True)
+    def _on_notes(self):
+        self.text.object = self._html()
+        self._layout.visible = bool(self.notes)
 
     def _on_dismiss(self, event=None):
         self._layout.visible = False

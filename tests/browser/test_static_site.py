@@ -295,6 +295,9 @@ def test_lab_embed_query_gives_the_compact_layout(lab_site, site_page, screensho
     page = open_live(site_page, lab_site + "/?embed=1")
     wait_status(page, iteration=0, phase="E")
     assert "gaussian mixtures, one half-step" not in deep_text(page).lower()
+    # Opened from the lab the snapshot holds (no second build, no second drawing).
+    timings = page.evaluate("window.emlab.timings")
+    assert timings["lab"] == "saved" and timings["page"] == "prerendered copy"
     screenshot(page, "lab-embed")
 
 
@@ -462,6 +465,20 @@ def test_lab_link_shows_a_skeleton_not_another_data_set_while_loading(lab_site, 
     assert page.locator(".emlab-opening").count() == 0
     assert page.evaluate(SHOWN_TEXT_JS, "Old Faithful")
     assert len(source(page, "emlab-means")["x"]) == 2
+    # The copy became the live lab, the link's state its first patch: the blank cards show
+    # again (nothing of the copy stays see-through).
+    assert page.evaluate("window.emlab.timings.page") == "prerendered copy"
+    assert page.evaluate(SHOWN_TEXT_JS, "Iteration")
+
+
+def test_lab_link_with_a_part_hidden_is_built_for_it(lab_site, site_page):
+    """A link hiding a part a view lays itself out without (the data set picker) is not opened
+    from the saved lab: the lab is built for it, and drawn."""
+    page = open_live(site_page, lab_site + "/?hide=data")
+    wait_status(page, iteration=0, phase="E")
+    timings = page.evaluate("window.emlab.timings")
+    assert timings["lab"] == "built" and timings["page"] == "drawn"
+    assert "Data set" not in deep_text(page)
 
 
 # ---- the snapshot start falls back to the ordinary one --------------------------------------
