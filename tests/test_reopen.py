@@ -74,3 +74,9 @@ def test_a_link_the_saved_lab_cannot_take_changes_nothing(query):
     lab, taken, sent, doc, root = _held_reopen(query)
     assert not taken
     assert _page(lab) == _page(create_app("")) and not sent
+
+
+def test_the_page_without_a_query_is_taken_as_it_is():
+    """No query: the saved lab is the page; nothing changes, nothing is sent."""
+    lab, taken, sent, doc, root = _held_reopen("")
+    assert taken and not sent

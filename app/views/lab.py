@@ -105,18 +105,21 @@ class Lab(pn.viewable.Viewer):
         lesson = self.lesson_run.lessons.get(link.lesson) if link.lesson is not None else None
         if not (hidden | (lesson.setup.hide if lesson else frozenset())) <= TAB_PARTS:
             return False
+        # (Only what the link changes is set: every change is a part of the page's first patch.)
         notes = urlstate.apply(self.session, link)
         self.param.update(embedded=link.embed, hidden=hidden, lesson=link.lesson,
                           link_notes=notes)
         self.share.param.update(hidden=hidden, embedded=link.embed)
         self.lesson_run.hidden = hidden
         self._start_lesson()
-        self.notes.notes = list(self.link_notes)
-        tabs = self._tab_list()
-        self._tabs[:] = tabs
-        self._tabs_card.visible = bool(tabs)
-        self._center.stylesheets = [_plot_css(self.embedded)]
+        if self.link_notes:
+            self.notes.notes = list(self.link_notes)
+        if self.hidden:
+            tabs = self._tab_list()
+            self._tabs[:] = tabs
+            self._tabs_card.visible = bool(tabs)
         if self.embedded:
+            self._center.stylesheets = [_plot_css(self.embedded)]
             self._layout.objects = [self._body]
         return True
 
