@@ -54,10 +54,11 @@ def page_template() -> str:
 
 def serve_with_page_template(doc) -> None:
     """Give ``doc`` the viewport meta and page tweaks when a Bokeh server (``panel serve``)
-    renders its page."""
+    renders its page, and Panel the server's fix (app.runtime.prepare_server)."""
     context = doc.session_context if doc is not None else None
     if context is not None and context.server_context is not None:
         doc.template = page_template()
+        runtime.prepare_server()
 
 
 def reopen(query: str) -> bool:

@@ -14,6 +14,8 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
 - ``query_string()``: the page's query string (``"?embed=1&k=3"``), the same in both runtimes.
 - ``page_is_behind()``: whether changes already made still wait for the page (static site only;
   the worker says so through ``watch_page``): Play takes no half-step then.
+- ``prepare_server()``: called by the app under ``panel serve``; fixes Panel's handling of a click
+  that arrives while a change is being handled (see its docstring).
 - ``prepare_browser()``: called by the static site's worker before the app is imported; adapts
   Panel 1.9 to Pyodide 0.27 (see its docstring). ``prepare_snapshot()``: the same plus every
   import of the lab's start, run by ``build.py`` before it takes the memory snapshot the site
@@ -32,9 +34,8 @@ from __future__ import annotations
 import sys
 
 __all__ = ["IN_BROWSER", "after_restore", "after_this_update", "load_packages", "page_is_behind",
-           "prepare_browser", "prepare_snapshot", "query_string", "save_page", "saved_page",
-           "sync_page_location",
-           "watch_page"]
+           "prepare_browser", "prepare_server", "prepare_snapshot", "query_string", "save_page",
+           "saved_page", "sync_page_location", "watch_page"]
 
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -181,6 +182,30 @@ def _clean_html(text: str) -> str:
     import bleach
 
     return bleach.clean(text, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, strip=True)
+
+
+def prepare_server() -> None:
+    """Under ``panel serve``: a click that reaches the server while a change from the page is
+    still being handled (an E-step clicked right after opening a tab, which Panel then renders)
+    is run with the document locked, as every other change is.
+
+    Panel 1.9 hands such an event to asyncio directly (``state.execute`` runs a coroutine
+    function outside Bokeh's document lock); the click's changes then raise Bokeh's "_pending_
+    writes should be non-None when we have a document lock" and the click is lost (1 in 8 tries
+    of Predict then E-step). Bokeh's next-tick callbacks take the lock and await coroutines.
+    """
+    from functools import partial
+
+    from panel.io.state import state
+    from panel.reactive import Reactive
+
+    def server_event(self, doc, event):
+        if doc.session_context and (not state._unblocked(doc) or doc in state._change_callbacks):
+            doc.add_next_tick_callback(partial(self._event_coroutine, doc, event))
+        else:
+            self._comm_event(doc, event)
+
+    Reactive._server_event = server_event
 
 
 def prepare_browser() -> None:
