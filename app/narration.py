@@ -99,6 +99,16 @@ def _name(k, capital=False):
     return f"{'Component' if capital else 'component'} {int(k) + 1}"
 
 
+def _names_have(components, capital=False):
+    """Components as learners count them, with the verb: "component 2 has", "components 2 and 3
+    have", "components 1, 2 and 4 have"."""
+    numbers = [str(int(k) + 1) for k in sorted(components)]
+    if len(numbers) == 1:
+        return f"{_name(int(numbers[0]) - 1, capital)} has"
+    word = "Components" if capital else "components"
+    return f"{word} {', '.join(numbers[:-1])} and {numbers[-1]} have"
+
+
 # --------------------------------------------------------------------------------------------------
 # Narration of a half-step
 # --------------------------------------------------------------------------------------------------
@@ -135,8 +145,8 @@ def narrate(last, previous, *, phase, n_points, resp, labels=None, origin="",
     if last.converged:
         parts.append(converged_text(last, mode))
     if last.collapse:
-        who = _name(last.collapse[0].component, capital=True)
-        parts.append(f"**{who} has collapsed** (see the banner): "
+        who = _names_have([e.component for e in last.collapse], capital=True)
+        parts.append(f"**{who} collapsed** (see the banner): "
                      f"step back, raise {FLOOR}, lower K or reset.")
     else:
         parts.append(describe_next(phase, mode, covariance_type, reg_covar))
@@ -373,9 +383,11 @@ def _collapse_remedies(n_components):
             f"on a lone point. **Step back** to watch it happen again.")
 
 
-def blocked_by_collapse(event):
-    who = _name(event.component, capital=True)
-    return (f"{who} has collapsed, so EM cannot go on: raise {FLOOR}, "
+def blocked_by_collapse(events):
+    """Why a half-step is refused while ``events`` (em.CollapseEvent, one or several) stand."""
+    events = list(events) if isinstance(events, (list, tuple)) else [events]
+    who = _names_have([e.component for e in events], capital=True)
+    return (f"{who} collapsed, so EM cannot go on: raise {FLOOR}, "
             f"lower K, reset, or step back.")
 
 

@@ -554,7 +554,7 @@ class Session(param.Parameterized):
     def e_step(self):
         """Recompute every point's responsibilities from the current mixture.  False if refused."""
         if self.collapse:
-            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            self._publish(message=narration.blocked_by_collapse(self.collapse))
             return False
         if self.phase != "E":
             self._publish(message=narration.wrong_order("E"))
@@ -566,7 +566,7 @@ class Session(param.Parameterized):
     def m_step(self):
         """Refit weights, means and covariances to the responsibilities.  False if refused."""
         if self.collapse:
-            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            self._publish(message=narration.blocked_by_collapse(self.collapse))
             return False
         if self.phase != "M":
             self._publish(message=narration.wrong_order("M"))
@@ -578,7 +578,7 @@ class Session(param.Parameterized):
     def step(self):
         """One whole iteration: E-step then M-step (or just the pending M-step)."""
         if self.collapse:
-            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            self._publish(message=narration.blocked_by_collapse(self.collapse))
             return False
         if self.phase == "E":
             self._do_e_step()
@@ -598,7 +598,7 @@ class Session(param.Parameterized):
     def run(self, max_iter=200):
         """Take half-steps until converged or collapsed (at most ``max_iter`` iterations)."""
         if self.collapse:
-            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            self._publish(message=narration.blocked_by_collapse(self.collapse))
             return False
         if self.converged and self.phase == "E":
             self._publish(message=narration.already_converged(self.iteration))
@@ -617,7 +617,7 @@ class Session(param.Parameterized):
     def play(self):
         """Start Play (the view's timer calls ``tick()``); refused when converged or collapsed."""
         if self.collapse:
-            self._publish(message=narration.blocked_by_collapse(self.collapse[0]))
+            self._publish(message=narration.blocked_by_collapse(self.collapse))
             return False
         if self.converged and self.phase == "E":
             self._publish(message=narration.already_converged(self.iteration))

@@ -55,6 +55,10 @@ def test_banner_names_every_collapsed_component():
     assert banner.startswith("### ⚠ Components 2 and 3 collapsed")
     assert "Component 2 has collapsed: " in banner and "Component 3 has collapsed: " in banner
     assert "for each of them" in banner and "**Remedies:**" in banner
+    # The narration and a refused half-step's message name both too.
+    assert "**Components 2 and 3 have collapsed**" in s.narration
+    assert not s.e_step()
+    assert s.message.startswith("Components 2 and 3 have collapsed, so EM cannot go on")
 
 
 def test_one_collapse_keeps_its_banner():
@@ -65,6 +69,7 @@ def test_one_collapse_keeps_its_banner():
     assert len(s.collapse) == 1
     k = s.collapse[0].component + 1
     assert s.collapse_banner.startswith(f"### ⚠ Component {k} collapsed\n\n")
+    assert f"**Component {k} has collapsed**" in s.narration
 
 
 def test_banner_is_one_line_that_opens():
