@@ -53,7 +53,9 @@
   // jump, so then the copy keeps its layout but shows none of its state: blank cards, and the
   // plot says what is being opened. `embed=1` drops the title bar at once, as the live lab does.
   const query = new URLSearchParams(window.location.search);
-  const STATE_KEYS = ["data", "k", "cov", "reg", "init", "seed", "mode", "tol", "means", "steps"];
+  // (A lesson sets the lab up too; the trace lab's lesson opens another page altogether.)
+  const STATE_KEYS = ["data", "k", "cov", "reg", "init", "seed", "mode", "tol", "means", "steps",
+                      "lesson"];
   const skeleton = STATE_KEYS.some((key) => query.has(key));
   const embedded = query.get("embed") === "1";
 
@@ -91,7 +93,9 @@
           "justify-content:center;font:600 20px system-ui,sans-serif;color:#57606a;";
         const name = query.get("data");
         const title = Object.prototype.hasOwnProperty.call(DATASETS, name) ? DATASETS[name] : null;
-        note.textContent = title ? `Opening ${title}…` : "Opening the lab…";
+        note.textContent = title ? `Opening ${title}…`
+          : query.get("lesson") === "trace-lab" ? "Opening the trace lab…"
+          : query.has("lesson") ? "Opening the lesson…" : "Opening the lab…";
         (plot.shadowRoot || plot).appendChild(note);
       }
     }

@@ -471,6 +471,21 @@ def test_lab_link_shows_a_skeleton_not_another_data_set_while_loading(lab_site, 
     assert page.evaluate(SHOWN_TEXT_JS, "Iteration")
 
 
+def test_lesson_link_shows_a_skeleton_while_loading(lab_site, site_page):
+    """A lesson link sets the lab up as well: while loading, blank cards and "Opening the
+    lesson…", not the default data set; live, the lesson's page (from the saved lab)."""
+    page = site_page
+    page.goto(lab_site + "?lesson=soft-vs-hard")
+    opening = page.locator(".emlab-opening")
+    opening.wait_for(timeout=60_000)
+    assert opening.inner_text() == "Opening the lesson…"
+    assert page.evaluate(SHOWN_TEXT_JS, "Blobs") == []
+    page.wait_for_selector(LIVE, timeout=START_TIMEOUT, state="attached")
+    page.get_by_text("Step 1 of", exact=False).first.wait_for()
+    assert page.locator(".emlab-opening").count() == 0
+    assert page.evaluate("window.emlab.timings.page") == "prerendered copy"
+
+
 def test_lab_link_with_a_part_hidden_is_built_for_it(lab_site, site_page):
     """A link hiding a part a view lays itself out without (the data set picker) is not opened
     from the saved lab: the lab is built for it, and drawn."""
