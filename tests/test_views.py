@@ -879,3 +879,15 @@ def test_every_page_passes_bokehs_own_checks(query):
     pn.panel(create_app(query)).server_doc(doc)
     issues = check_integrity(doc.models)
     assert not issues.error and not issues.warning, issues
+
+
+def test_a_lesson_picked_on_the_page_hides_its_tabs_while_it_runs(lab):
+    """Soft vs hard hides the Restarts, Model selection and Data tabs (its file's hide): picked
+    from the card, they go while it runs and come back when the learner leaves it."""
+    titles = lambda: list(lab._tabs._names)  # noqa: E731
+    assert {"Restarts", "Model selection", "Data"} <= set(titles())
+    assert lab.lesson_run.start("soft-vs-hard")
+    assert not {"Restarts", "Model selection", "Data"} & set(titles())
+    assert "Inspect" in titles() and "Export" in titles()
+    lab.lesson_run.leave()
+    assert {"Restarts", "Model selection", "Data"} <= set(titles())

@@ -78,6 +78,16 @@ class Lab(pn.viewable.Viewer):
         self.predict = PredictPanel(prediction=self.prediction, view_state=self.view_state,
                                     figure=self.plot.figure)
         self._layout = self._build()
+        # A lesson picked on the page hides the tabs its file hides, while it runs.
+        self.lesson_run.param.watch(self._on_lesson, "lesson")
+
+    def _on_lesson(self, *events):
+        run = self.lesson_run
+        lesson_hides = run.lesson.setup.hide & TAB_PARTS if run.running else frozenset()
+        tabs = self._tab_list(self.hidden | lesson_hides)
+        if [title for title, _ in tabs] != list(self._tabs._names):
+            self._tabs[:] = tabs
+            self._tabs_card.visible = bool(tabs)
 
     def _start_lesson(self):
         """Start the opening link's lesson, if any: it hides what it hides, or says why not."""
@@ -123,8 +133,10 @@ class Lab(pn.viewable.Viewer):
             self._layout.objects = [self._body]
         return True
 
-    def _tab_list(self):
-        """The explorers' tabs not hidden: (title, view) pairs."""
+    def _tab_list(self, hidden=None):
+        """The explorers' tabs not ``hidden`` (default: the lab's hidden parts): (title, view)
+        pairs."""
+        hidden = self.hidden if hidden is None else hidden
         return [(title, view) for part, title, view in (
             ("inspect", "Inspect", self._inspect_tab),
             ("predict", "Predict", self.predict),
@@ -132,7 +144,7 @@ class Lab(pn.viewable.Viewer):
             ("bic", "Model selection", self.model_selection),
             ("upload", "Data", self._data_tab),
             ("export", "Export", self.export),
-        ) if part not in self.hidden]
+        ) if part not in hidden]
 
     def _build(self):
         card = dict(sizing_mode="stretch_width", css_classes=["emlab-card"],
