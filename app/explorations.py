@@ -17,6 +17,7 @@ import numpy as np
 
 from app import em, narration
 
+
 @dataclass(frozen=True)
 class Restart:
     """One restart of ``run_restarts``: ``seed`` reproduces it through ``load_restart``."""

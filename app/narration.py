@@ -103,10 +103,10 @@ def _names_have(components, capital=False):
     """Components as learners count them, with the verb: "component 2 has", "components 2 and 3
     have", "components 1, 2 and 4 have"."""
     numbers = [str(int(k) + 1) for k in sorted(components)]
+    word = "Component" if capital else "component"
     if len(numbers) == 1:
-        return f"{_name(int(numbers[0]) - 1, capital)} has"
-    word = "Components" if capital else "components"
-    return f"{word} {', '.join(numbers[:-1])} and {numbers[-1]} have"
+        return f"{word} {numbers[0]} has"
+    return f"{word}s {', '.join(numbers[:-1])} and {numbers[-1]} have"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -384,8 +384,7 @@ def _collapse_remedies(n_components):
 
 
 def blocked_by_collapse(events):
-    """Why a half-step is refused while ``events`` (em.CollapseEvent, one or several) stand."""
-    events = list(events) if isinstance(events, (list, tuple)) else [events]
+    """Why a half-step is refused while ``events`` (the session's em.CollapseEvents) stand."""
     who = _names_have([e.component for e in events], capital=True)
     return (f"{who} collapsed, so EM cannot go on: raise {FLOOR}, "
             f"lower K, reset, or step back.")

@@ -21,8 +21,9 @@ Owns: every decision that must differ between the two runtimes, so the rest of t
   import of the lab's start, run by ``build.py`` before it takes the memory snapshot the site
   starts from; ``after_restore()``: run by the worker right after restoring it (fresh random
   state for this page load). ``await save_page()``: the build's last step before that snapshot
-  when it holds the lab already built; ``saved_page()`` hands the restored page that serialization. ``sync_page_location()``: called by the worker
-  right after Panel's document exists, so ``pn.state.location`` describes the page (its query
+  when it holds the lab already built; ``saved_page()`` hands the restored page that
+  serialization. ``sync_page_location()``: called by the worker right after Panel's document
+  exists, so ``pn.state.location`` describes the page (its query
   string included) in the browser as it does under ``panel serve``.
 
 Must not import anything of the app, nor panel/bokeh/param at module level (it must stay importable

@@ -14,7 +14,8 @@
   pyodideWorker.queue = [];
   let patching = 0;
   // timings: start-up stages (ms since the worker started; "interactive" since navigation
-  // started; "page": the live lab is the "prerendered copy" or was "drawn" again); pythonMs: how long Python took for each browser change.
+  // started; "page": the live lab is the "prerendered copy" or was "drawn" again); pythonMs:
+  // how long Python took for each browser change.
   window.emlab = {timings: {}, live: false, pythonMs: []};
 
   // ---- WebGL only where it is fast ------------------------------------------------------------
@@ -101,7 +102,8 @@
     }
     return true;
   }
-  // Undo the skeleton's blanking when the copy itself became the live lab (see goLive's caller).
+  // Undo the skeleton's blanking when the copy itself became the live lab, once the link's state
+  // is in (the "linked" message).
   let unshapeAfterPatch = false;
   function unshapeCopy() {
     unshapeAfterPatch = false;
@@ -344,8 +346,8 @@
         answered = null;
       }
     } else if (msg.type === "linked") {
-      // Python has sent what changed before the link (a link's state): a copy still blank
-      // because nothing changed shows itself now.
+      // Python has sent what changed before the link (a link's state, as the patch just
+      // applied, if anything changed): the blank copy shows itself now.
       if (unshapeAfterPatch) unshapeCopy();
     } else if (msg.type === "progress") {
       showStage(msg.stage, msg.detail);
@@ -358,7 +360,7 @@
       const shown = msg.timings.lab === "saved" ? await drawnDocument(root_ids) : null;
       if (shown) {
         // A link's own state comes as the first patch: the copy keeps its loading shape (blank
-        // cards, "Opening ...") until that patch is in.
+        // cards, "Opening ...") until the worker says it has sent it ("linked").
         if (skeleton) unshapeAfterPatch = true;
         goLive(shown, {...msg.timings, page: "prerendered copy"});
         return;
@@ -391,7 +393,6 @@
         pyodideWorker.jsdoc.apply_json_patch(msg.patch, msg.buffers);
       } finally {
         patching -= 1;
-        if (unshapeAfterPatch) unshapeCopy();
         // The worker holds further changes until the page has applied this one (worker.js);
         // said in the next animation frame, so the page draws between two patches.
         requestAnimationFrame(() => pyodideWorker.postMessage({type: "applied"}));

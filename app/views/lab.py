@@ -84,8 +84,13 @@ class Lab(pn.viewable.Viewer):
     def _on_lesson(self, *events):
         run = self.lesson_run
         lesson_hides = run.lesson.setup.hide & TAB_PARTS if run.running else frozenset()
-        tabs = self._tab_list(self.hidden | lesson_hides)
-        if [title for title, _ in tabs] != list(self._tabs._names):
+        self._show_tabs(self.hidden | lesson_hides)
+
+    def _show_tabs(self, hidden):
+        """Show the explorers' tabs not ``hidden`` (nothing is sent if they are shown already)."""
+        tabs = self._tab_list(hidden)
+        if [title for title, _ in tabs] != self._tab_titles:
+            self._tab_titles = [title for title, _ in tabs]
             self._tabs[:] = tabs
             self._tabs_card.visible = bool(tabs)
 
@@ -124,19 +129,14 @@ class Lab(pn.viewable.Viewer):
         self._start_lesson()
         if self.link_notes:
             self.notes.notes = list(self.link_notes)
-        if self.hidden:
-            tabs = self._tab_list()
-            self._tabs[:] = tabs
-            self._tabs_card.visible = bool(tabs)
+        self._show_tabs(self.hidden)
         if self.embedded:
             self._center.stylesheets = [_plot_css(self.embedded)]
             self._layout.objects = [self._body]
         return True
 
-    def _tab_list(self, hidden=None):
-        """The explorers' tabs not ``hidden`` (default: the lab's hidden parts): (title, view)
-        pairs."""
-        hidden = self.hidden if hidden is None else hidden
+    def _tab_list(self, hidden):
+        """The explorers' tabs not ``hidden``: (title, view) pairs."""
         return [(title, view) for part, title, view in (
             ("inspect", "Inspect", self._inspect_tab),
             ("predict", "Predict", self.predict),
@@ -172,7 +172,7 @@ class Lab(pn.viewable.Viewer):
         )
         self._inspect_tab = pn.Column(self.resp_table, self.inspector, sizing_mode="stretch_width")
         self._data_tab = self.data.editing_view()
-        tabs = self._tab_list()
+        tabs = self._tab_list(self.hidden)
         # A refused action's message stays on screen even when the narration is hidden (the
         # message hides itself when there is none; an empty card would not).
         talk = (pn.Column(self.narration.message, self.narration.text, **card)
@@ -190,6 +190,7 @@ class Lab(pn.viewable.Viewer):
         # dynamic: only the open tab is rendered; the others when opened (the static site's
         # start builds, serialises and draws a quarter fewer models).
         self._tabs = pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True)
+        self._tab_titles = [title for title, _ in tabs]  # what the tabs show
         self._tabs_card = pn.Column(self._tabs, visible=bool(tabs),
                                     **{**card, "css_classes": ["emlab-card", "emlab-tabs"]})
         # A CSS grid (_GRID_CSS) places the parts by the window's width. Every part is as tall as

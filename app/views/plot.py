@@ -149,10 +149,9 @@ class MainPlot(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._syncing = False  # True while Python writes the means source (not a user drag)
         # The handles' positions Python wrote lately: a change of the means source that brings
-        # one of them is Python's own, even when Bokeh calls back late (a held document runs its
-        # callbacks when it is released, after _syncing is over: the static site's start).
+        # one of them is Python's own, not a drag, even when Bokeh calls back late (a held
+        # document runs its callbacks when it is released: the static site's start).
         self._written_means = collections.deque(maxlen=32)
         self._tooltips_for = None   # (K, x label, y label) the hover tooltips show
         # Sources are named so browser tests can find them in the page's Bokeh document.
@@ -373,14 +372,10 @@ class MainPlot(pn.viewable.Viewer):
         self.ellipses.data = columns
         ink = [handle_label_color(c) for c in colors]
         self._written_means.append(_means_key(dict(x=means[:, 0], y=means[:, 1])))
-        self._syncing = True
-        try:
-            assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,
-                                               label=[str(j + 1) for j in range(k)],
-                                               label_color=ink,
-                                               label_halo=[_other_ink(c) for c in ink]))
-        finally:
-            self._syncing = False
+        assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,
+                                           label=[str(j + 1) for j in range(k)],
+                                           label_color=ink,
+                                           label_halo=[_other_ink(c) for c in ink]))
         ring = sorted(j for j in collapsed if j < k)
         labels = [f"component {j + 1} collapsed" for j in ring]
         align, baseline, dy = place_labels(self._to_pixels(means[ring]), labels) if ring else (
@@ -454,7 +449,7 @@ class MainPlot(pn.viewable.Viewer):
         PointDrawTool cannot be told "no add/delete" completely (Backspace deletes a selected
         handle), so a change of row count is undone by redrawing the session's means.
         """
-        if self._syncing or _means_key(new) in self._written_means:
+        if _means_key(new) in self._written_means:
             return
         k = self.session.mixture.n_components
         x = np.asarray(new.get("x", []), dtype=float)
