@@ -93,6 +93,19 @@ function pyodideOptions() {
   return options;
 }
 
+// Pyodide requests its wasm as it sets its module up, for its own way of instantiating it; the
+// snapshot start instantiates the one compiled while the snapshot downloaded (wasmCompiled) and
+// uses Pyodide's way only if that fails. So Pyodide's request is made when its way asks for the
+// response, not before: it read the 10 MB a second time on every start (and was cut off when the
+// page went away first). Returns a function that puts fetch back.
+function deferWasmFetch() {
+  const original = self.fetch;
+  self.fetch = (url, init) => (String(url) === wasmURL
+    ? {then: (resolve, reject) => original(url, init).then(resolve, reject)}
+    : original(url, init));
+  return () => { self.fetch = original; };
+}
+
 // Python as build.py left it after the lab's start-up imports: the start-up packages' files and
 // numpy's libraries put in place before the interpreter starts (static/snapshot-start.js), then
 // the memory restored. Throws on any failure (the caller then starts the ordinary way).
@@ -109,12 +122,14 @@ async function startFromSnapshot() {
   mark("unpack");
   await runtimePrefetched;
   const unwrap = emlabPreloadArchive(archive, wasmCompiled);
+  const unfetch = deferWasmFetch();
   let pyodide;
   try {
     pyodide = await loadPyodide({
       ...pyodideOptions(), _loadSnapshot: memory, _snapshotDeserializer: emlabDeserializeJs,
     });
   } finally {
+    unfetch();
     unwrap();
   }
   // Pyodide's JS side does not know what the snapshot holds: a later loadPackage (matplotlib

@@ -139,6 +139,18 @@ def test_lab_goes_live_with_everything_local(lab, screenshot):
     screenshot(page, "lab-live")
 
 
+def test_lab_start_fetches_the_runtime_once(lab_site, site_page):
+    """The snapshot start compiles Pyodide's wasm while the snapshot downloads; Pyodide's own
+    request for it (made as it sets its module up) waits until its own way needs it, which it
+    does not: one request for the 10 MB, not two (the second one was also cut off when the
+    page was left soon after it went live)."""
+    requested = []
+    site_page.on("request", lambda r: "pyodide.asm.wasm" in r.url and requested.append(r.url))
+    page = open_live(site_page, lab_site)
+    assert page.evaluate("window.emlab.timings.start") == "snapshot"
+    assert len(requested) == 1, requested
+
+
 def test_lab_e_and_m_steps_change_what_is_shown(lab, screenshot):
     """E-step recolours the points (responsibilities), M-step moves the means; the status follows."""
     page = lab
