@@ -137,7 +137,10 @@ def ellipse_params(covariances: np.ndarray, n_std: float = 1.0):
     return 2.0 * n_std * np.sqrt(l1), 2.0 * n_std * np.sqrt(l2), angle
 
 
-def ellipse_outlines(means, covariances, n_std: float = 1.0, n_points: int = 64):
+OUTLINE_POINTS = 64  # vertices of a drawn ellipse (the main plot traces the same in the browser)
+
+
+def ellipse_outlines(means, covariances, n_std: float = 1.0, n_points: int = OUTLINE_POINTS):
     """Points on the ``n_std`` ellipse of every component, as closed rings ``(xs, ys)``.
 
     Drawn as polygons in data coordinates, the ellipses stay correct whatever the plot's aspect
@@ -163,7 +166,7 @@ def ellipse_outlines(means, covariances, n_std: float = 1.0, n_points: int = 64)
     return means[:, :1] + cos * u - sin * v, means[:, 1:] + sin * u + cos * v
 
 
-def ellipse_outline(mean, covariance, n_std: float = 1.0, n_points: int = 64):
+def ellipse_outline(mean, covariance, n_std: float = 1.0, n_points: int = OUTLINE_POINTS):
     """The ring of one component (see :func:`ellipse_outlines`): ``xs, ys`` of shape
     ``(n_points + 1,)``."""
     xs, ys = ellipse_outlines(np.asarray(mean, dtype=float)[None],

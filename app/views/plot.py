@@ -9,7 +9,8 @@ helpers); never matplotlib.
 Sources (public, so tests can act on them without a browser):
   points     x, y, index, color (uint32 0xRRGGBBAA), r0..r{K-1} (for the hover tooltip)
   ellipses   one row per component and level: component, level ("1σ"/"2σ"), x, y (the centre),
-             width, height, angle, weight, xs, ys (the outline), color, line_alpha, fill_alpha
+             width, height, angle (full axes and tilt in data units), weight, color, line_alpha,
+             fill_alpha; the outline is traced from them in the browser (ellipse_outline_expr)
   means      x, y, color, label, label_color, label_halo: the handles (numbered; the number has
              a halo of the other of black and white, so it reads over the points seen through);
              PointDrawTool edits it (add/delete are undone)
@@ -132,6 +133,32 @@ def point_size_expr(fig):
     """)
 
 
+def ellipse_outline_expr(axis: str, n_points: int = geometry.OUTLINE_POINTS):
+    """The ``axis`` ("x" or "y") coordinates of each ellipse's outline, traced in the browser from
+    its row (x, y, width, height, angle) as app.geometry.ellipse_outlines does: in data units, so
+    a tilted ellipse stays right when the axes have different scales.
+
+    Sending the outlines instead cost the worker two buffers per ellipse on every M-step (24 at
+    K = 6: a third of the half-step's serialization) for numbers five per row determine.
+    """
+    return CustomJSExpr(code=f"""
+      const {{x, y, width, height, angle}} = this.data;
+      const n = {n_points};
+      const outlines = [];
+      for (let i = 0; i < x.length; i++) {{
+        const cos = Math.cos(angle[i]), sin = Math.sin(angle[i]);
+        const ring = new Float64Array(n + 1);
+        for (let j = 0; j <= n; j++) {{
+          const t = 2 * Math.PI * j / n;
+          const u = 0.5 * width[i] * Math.cos(t), v = 0.5 * height[i] * Math.sin(t);
+          ring[j] = {'x[i] + cos * u - sin * v' if axis == 'x' else 'y[i] + sin * u + cos * v'};
+        }}
+        outlines.push(ring);
+      }}
+      return outlines;
+    """)
+
+
 def _means_key(data) -> tuple:
     """The handles' positions in a means source's ``data``, comparable."""
     return (tuple(float(v) for v in data.get("x", ())), tuple(float(v) for v in data.get("y", ())))
@@ -158,7 +185,7 @@ class MainPlot(pn.viewable.Viewer):
         self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]), name="emlab-points")
         self.ellipses = ColumnDataSource(
             {name: [] for name in ("component", "level", "x", "y", "width", "height", "angle",
-                                   "weight", "xs", "ys", "color", "line_alpha", "fill_alpha")},
+                                   "weight", "color", "line_alpha", "fill_alpha")},
             name="emlab-ellipses",
         )
         self.means = ColumnDataSource(dict(x=[], y=[], color=[], label=[], label_color=[],
@@ -215,7 +242,8 @@ class MainPlot(pn.viewable.Viewer):
         for level, dash, width in (("2σ", "dashed", 1.6), ("1σ", "solid", 2.6)):
             fig.add_glyph(
                 self.ellipses,
-                Patches(xs="xs", ys="ys", fill_color=field("color"),
+                Patches(xs=ellipse_outline_expr("x"), ys=ellipse_outline_expr("y"),
+                        fill_color=field("color"),
                         fill_alpha=field("fill_alpha") if level == "1σ" else 0.0,
                         line_color=field("color"), line_alpha=field("line_alpha"),
                         line_width=width, line_dash=dash),
@@ -358,18 +386,15 @@ class MainPlot(pn.viewable.Viewer):
         strength = np.clip(0.25 + 0.75 * weights * k, 0.25, 1.0)
         red = np.isin(np.arange(k), sorted(collapsed))
         color = [COLLAPSE_RED if r else c for r, c in zip(red, colors)]
-        columns = {name: [] for name in self.ellipses.data}
-        for n_std, level in LEVELS:
-            width, height, angle = geometry.ellipse_params(covariances, n_std)
-            xs, ys = geometry.ellipse_outlines(means, covariances, n_std)
-            for name, values in (
-                    ("component", np.arange(k)), ("level", [level] * k), ("x", means[:, 0]),
-                    ("y", means[:, 1]), ("width", width), ("height", height), ("angle", angle),
-                    ("weight", weights), ("xs", list(xs)), ("ys", list(ys)), ("color", color),
-                    ("line_alpha", np.where(red, 1.0, strength)),
-                    ("fill_alpha", 0.10 * strength)):
-                columns[name].extend(values)
-        self.ellipses.data = columns
+        # Both levels in one source, 1σ rows then 2σ rows; numbers as arrays (one buffer each).
+        axes = [geometry.ellipse_params(covariances, n_std) for n_std, _ in LEVELS]
+        self.ellipses.data = dict(
+            component=np.tile(np.arange(k), 2), level=[level for _, level in LEVELS for _ in colors],
+            x=np.tile(means[:, 0], 2), y=np.tile(means[:, 1], 2),
+            width=np.concatenate([a[0] for a in axes]), height=np.concatenate([a[1] for a in axes]),
+            angle=np.concatenate([a[2] for a in axes]), weight=np.tile(weights, 2), color=color * 2,
+            line_alpha=np.tile(np.where(red, 1.0, strength), 2),
+            fill_alpha=np.tile(0.10 * strength, 2))
         ink = [handle_label_color(c) for c in colors]
         self._written_means.append(_means_key(dict(x=means[:, 0], y=means[:, 1])))
         assign_if_changed(self.means, dict(x=means[:, 0], y=means[:, 1], color=colors,

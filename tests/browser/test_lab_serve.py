@@ -84,6 +84,40 @@ def test_e_step_recolours_and_extends_the_trace_then_m_step_moves_ellipses(lab, 
     screenshot(page, "03-after-m-step")
 
 
+# The outline each ellipse renderer draws, as BokehJS traced it from its rows (plot.py's
+# ellipse_outline_expr): [[xs, ys] per row].
+OUTLINES_JS = """(name) => {
+  const doc = Bokeh.documents[0];
+  const renderer = doc.get_model_by_name(name);
+  const source = renderer.data_source;
+  const trace = (spec) => [...spec.expr.v_compute(source)].map((ring) => [...ring]);
+  return [trace(renderer.glyph.xs), trace(renderer.glyph.ys)];
+}"""
+
+
+def test_ellipse_outlines_traced_in_the_browser_match_geometry(lab):
+    """The outlines BokehJS traces from each ellipse's centre, axes and tilt are those
+    app.geometry.ellipse_outlines gives for the component's covariance, for both levels."""
+    from app import geometry
+
+    page = lab
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_status(page, iteration=1, phase="E")
+    rows = source(page, "emlab-ellipses")
+    for name, n_std in (("ellipses-1σ", 1.0), ("ellipses-2σ", 2.0)):
+        xs, ys = page.evaluate(OUTLINES_JS, name)
+        for row in range(len(rows["x"])):
+            # The covariance whose n_std ellipse has this row's axes and tilt.
+            half = np.array([rows["width"][row], rows["height"][row]]) / (2 * n_std)
+            c, s = math.cos(rows["angle"][row]), math.sin(rows["angle"][row])
+            rotation = np.array([[c, -s], [s, c]])
+            covariance = rotation @ np.diag(half ** 2) @ rotation.T
+            mean = (rows["x"][row], rows["y"][row])
+            want_x, want_y = geometry.ellipse_outline(mean, covariance, n_std)
+            np.testing.assert_allclose(xs[row], want_x, atol=1e-9)
+            np.testing.assert_allclose(ys[row], want_y, atol=1e-9)
+
+
 def test_dragging_a_mean_reseeds_em_at_the_drop_point(lab, screenshot):
     """A mouse drag of handle 1 moves its mean to the drop point and restarts EM there."""
     page = lab
