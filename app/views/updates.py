@@ -22,14 +22,16 @@ def assign_if_changed(source, data) -> bool:
 
 def extend_or_assign(source, data) -> bool:
     """Like assign_if_changed, but when ``data`` is what ``source`` holds plus rows at the end
-    (a trace after one more half-step), only those rows are sent (``source.stream``)."""
+    (a trace after one more half-step), only those rows are sent (``source.stream``), as plain
+    numbers: an array, however short, travels as a binary buffer of its own, which costs the
+    worker more to make than a few numbers in the patch's text."""
     old = source.data
     n_old = len(next(iter(old.values()), ()))
     n_new = len(next(iter(data.values()), ()))
     if (set(old) == set(data) and 0 < n_old < n_new
             and all(len(old[k]) == n_old and len(data[k]) == n_new
                     and _equal(old[k], data[k][:n_old]) for k in data)):
-        source.stream({k: data[k][n_old:] for k in data})
+        source.stream({k: np.asarray(data[k][n_old:]).tolist() for k in data})
         return True
     return assign_if_changed(source, data)
 
