@@ -81,6 +81,26 @@
     console.warn("EM Lab: BokehJS changed; plots may paint a half-applied patch", error);
   }
 
+  // ---- a glyph's empty element stays put ---------------------------------------------------------
+  // BokehJS gives every glyph renderer an element over the area its glyphs cover, for a context
+  // menu, and moves it (a new stylesheet) whenever that area changes: on a half-step, ~8 of
+  // them (the trace's markers, the ellipses, the handles), each making the browser recompute
+  // styles (~2 ms a click). No renderer here has a context menu, and the element is empty
+  // (the glyphs are painted on the canvas), so it is hidden once and not moved.
+  try {
+    const {GlyphRendererView} = Bokeh.require("models/renderers/glyph_renderer");
+    const updatePosition = GlyphRendererView.prototype.update_position;
+    GlyphRendererView.prototype.update_position = function () {
+      if (this.model.context_menu != null) return updatePosition.call(this);
+      if (!this.emlabHidden) {
+        this.position.replace(":host { display: none; }");
+        this.emlabHidden = true;
+      }
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; glyph renderers move their elements again", error);
+  }
+
   // ---- a plot's font size is read once -----------------------------------------------------------
   // BokehJS reads the plot's computed font size (getComputedStyle) for each axis on every paint;
   // after a patch has changed text on the page that forces a style recalculation in the middle
@@ -165,8 +185,61 @@
     };
     katex.emlabReuse = true;
   }
+
+  // ---- a typeset text changes in place ----------------------------------------------------------
+  // Panel's KaTeX pane renders itself whole when its text changes (the narration: every
+  // half-step): its shadow root is emptied and its stylesheets added again, so the browser
+  // recomputes the page's styles (~3 ms a click). The text is all that changed: it is replaced
+  // in the pane's container and typeset there, as the pane's own render does.
+  function typesetInPlace() {
+    const KaTeX = Bokeh.Models.get("panel.models.katex.KaTeX");  // (undefined before Panel)
+    const view = KaTeX && KaTeX.prototype.default_view;
+    if (!view || view.prototype.emlabInPlace) return;
+    const connect = view.prototype.connect_signals;
+    view.prototype.connect_signals = function () {
+      const {text} = this.model.properties;
+      const onChange = this.on_change;
+      this.on_change = function (property, handler) {
+        const inPlace = () => (this.container && this.container.isConnected
+          ? setTypesetText(this) : handler());
+        return onChange.call(this, property, property === text ? inPlace : handler);
+      };
+      try {
+        connect.call(this);
+      } finally {
+        delete this.on_change;
+      }
+    };
+    view.prototype.emlabInPlace = true;
+  }
+  function setTypesetText(view) {
+    view.container.innerHTML = view.model.text;
+    if (!window.renderMathInElement) return;
+    window.renderMathInElement(view.container, {
+      delimiters: [  // the pane's own (panel/models/katex.ts)
+        {left: "$$", right: "$$", display: true},
+        {left: "\\[", right: "\\]", display: true},
+        {left: "$", right: "$", display: false},
+        {left: "\\(", right: "\\)", display: false},
+      ],
+    });
+  }
+
+  // Before any view is made (Panel's models are registered when its script has run: before this
+  // one on both pages, but checked again once the page has loaded).
+  function panelTweaks() {
+    try {
+      typesetInPlace();
+    } catch (error) {
+      console.warn("EM Lab: Panel changed; the narration is rendered whole again", error);
+    }
+  }
+  panelTweaks();
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", reuseTypesetEquations, {once: true});
+    document.addEventListener("DOMContentLoaded", () => {
+      reuseTypesetEquations();
+      panelTweaks();
+    }, {once: true});
   } else {
     reuseTypesetEquations();
   }

@@ -294,12 +294,38 @@ FONT_SIZES_JS = """() => {
 }"""
 
 
+# What a half-step restyles (static/page-tweaks.js keeps it small): whether the narration pane's
+# stylesheets are the ones marked before (not made again by a whole re-render), its text, and
+# each glyph renderer's position stylesheet (BokehJS moved those with every change of data).
+RESTYLED_JS = """(mark) => {
+  const all = (root) => [...root.querySelectorAll('*')].flatMap(
+      (el) => el.shadowRoot ? [el, ...all(el.shadowRoot)] : [el]);
+  const pane = all(document).find((el) => el.classList && el.classList.contains('emlab-narration'));
+  const styles = [...pane.shadowRoot.querySelectorAll('style')];
+  if (mark) styles.forEach((style) => { style.emlabMark = true; });
+  const views = [];
+  const visit = (view) => {
+    if (!view || views.includes(view)) return;
+    views.push(view);
+    for (const child of [...(view.child_views || []), ...(view.renderer_views?.values() || [])])
+      visit(child);
+  };
+  for (const root of Object.values(Bokeh.index)) visit(root);
+  const positions = views.filter((v) => v.model.type === 'GlyphRenderer')
+                         .map((v) => v.position.css ?? v.position.el?.textContent ?? '');
+  return {kept: styles.every((style) => style.emlabMark), text: pane.shadowRoot.textContent,
+          positions};
+}"""
+
+
 def check_equations_and_font_sizes(page):
     """static/page-tweaks.js reuses typeset equations and keeps each plot's font size: from the
     start, the E-step's equation is typeset, the M-step's, then the E-step's again identical to
-    the first (reused), never left as raw TeX; each plot's kept font size is the one CSS gives,
-    also after the window changed width."""
+    the first (reused), never left as raw TeX; the narration changes its text in place (its pane
+    is not rendered whole again) and no glyph renderer's element moves; each plot's kept font
+    size is the one CSS gives, also after the window changed width."""
     page.locator("body").click(position={"x": 5, "y": 5})
+    before = page.evaluate(RESTYLED_JS, True)
     shown = []
     for key, phase in (("e", "M"), ("m", "E"), ("e", "M")):
         page.keyboard.press(key)
@@ -309,6 +335,10 @@ def check_equations_and_font_sizes(page):
     assert all(s["reused"] and not s["raw"] for s in shown), shown
     assert shown[0]["html"] != shown[1]["html"]  # the M-step's equation is another
     assert shown[2]["html"] == shown[0]["html"]
+    after = page.evaluate(RESTYLED_JS, False)
+    assert after["text"] != before["text"] and after["kept"], "the narration was rendered whole"
+    assert after["positions"] == before["positions"] and after["positions"], \
+        "glyph renderers moved their elements"
     size = page.viewport_size
     for width in (size["width"], 700, size["width"]):
         page.set_viewport_size({"width": width, "height": size["height"]})
