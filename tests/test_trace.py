@@ -37,9 +37,37 @@ def test_half_step_axis_starts_at_zero_and_shows_a_few_half_steps(trace):
 
 
 def test_x_range_of_a_long_run():
-    """200 half-steps: the axis still starts just before 0 and ends just past 200."""
+    """200 half-steps: the axis still starts just before 0 and ends past 200, at the next
+    multiple of MIN_HALF_STEPS (204) and its small pad."""
     start, end = trace_x_range(np.arange(201))
-    assert -5 < start < 0 and 200 < end < 205
+    assert -5 < start < 0 and 204 < end < 209
+
+
+def test_x_range_grows_three_iterations_at_a_time():
+    """The half-step axis changes only when the trace passes a multiple of MIN_HALF_STEPS: the
+    points step into room already there instead of the axis rescaling on every half-step."""
+    ends = [trace_x_range(np.arange(last + 1))[1] for last in range(0, 25)]
+    assert len(set(ends)) == 4  # 0..6, 7..12, 13..18, 19..24
+    assert all(last < end for last, end in enumerate(ends))
+
+
+def test_y_range_holds_still_late_in_a_run(trace):
+    """Once EM's half-steps change the log-likelihood by little, the y-range stops following
+    every M-step (no new range to send): it still holds every point, and it is fitted again
+    when they no longer fit or fill too little of it."""
+    from app.views.loglik import steady_range
+
+    s, y_range = trace.session, trace.figure.y_range
+    ranges = []
+    for _ in range(40):
+        _half_step(s)
+        ranges.append((y_range.start, y_range.end))
+        values = np.concatenate([trace.curve.data["value"], trace.curve.data["lower_bound"][1:]])
+        assert y_range.start < values.min() and values.max() < y_range.end
+    assert len(set(ranges[-20:])) == 1, "the range still moved in the last ten iterations"
+    assert steady_range((0.0, 10.0), (1.0, 9.5)) == (0.0, 10.0)     # holds, fills 85%
+    assert steady_range((0.0, 10.0), (1.0, 10.5)) == (1.0, 10.5)    # no longer holds it
+    assert steady_range((0.0, 10.0), (4.0, 9.0)) == (4.0, 9.0)      # would fill only half
 
 
 def test_start_elbo_far_below_is_left_off_the_scale_and_marked(trace):

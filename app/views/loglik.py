@@ -55,19 +55,33 @@ def padded_range(values, pad=0.06, flat=1e-3) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-# The half-step axis shows at least this many half-steps (three iterations): at the start it reads
-# 0..6, not a window around the single point, and it does not rescale on every early half-step.
+# The half-step axis grows by this many half-steps (three iterations) at a time: at the start it
+# reads 0..6, not a window around the single point, and it rescales every third iteration, not
+# on every half-step (a steadier picture, and no new range to send and draw each time).
 MIN_HALF_STEPS = 6
 
 
 def trace_x_range(step) -> tuple[float, float]:
     """(start, end) of the half-step axis: from 0 (a little before, so the start's marker is
-    whole) to the last half-step, and to at least MIN_HALF_STEPS."""
+    whole) to the last half-step rounded up to a multiple of MIN_HALF_STEPS."""
     step = np.asarray(step, dtype=float)
     last = float(step.max()) if step.size else 0.0
-    end = max(last, MIN_HALF_STEPS)
+    end = MIN_HALF_STEPS * max(1.0, math.ceil(last / MIN_HALF_STEPS))
     pad = max(0.3, 0.02 * end)
     return -pad, end + pad
+
+
+def steady_range(current, wanted, keep=0.8) -> tuple[float, float]:
+    """``current`` while it still holds ``wanted`` and is not much larger (``wanted`` spans at
+    least ``keep`` of it), else ``wanted``: the trace's y-range holds still as EM's late
+    half-steps change the log-likelihood by a little, instead of rescaling every M-step."""
+    if current is None:
+        return wanted
+    (c0, c1), (w0, w1) = current, wanted
+    slack = 1e-6 * (c1 - c0)  # (a converged run's last digits still move)
+    if c0 - slack <= w0 and w1 <= c1 + slack and (w1 - w0) >= keep * (c1 - c0):
+        return current
+    return wanted
 
 
 def trace_y_range(value, lower, kind) -> tuple[tuple[float, float], np.ndarray]:
@@ -278,7 +292,8 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         refit = len(step) < self._trace_length
         self._trace_length = len(step)
         self._x_fit = follow_range(self.figure.x_range, trace_x_range(step), self._x_fit, refit)
-        (y0, y1), off_scale = trace_y_range(value, lower, kind)
+        wanted, off_scale = trace_y_range(value, lower, kind)
+        y0, y1 = steady_range(None if refit else self._y_fit, wanted)
         self._y_fit = follow_range(self.figure.y_range, (y0, y1), self._y_fit, refit)
         assign_if_changed(self.off_scale, dict(
             step=step[off_scale], y=np.full(int(off_scale.sum()), y0 + 0.045 * (y1 - y0))))
