@@ -108,7 +108,7 @@ def test_e_step_recolours_the_points(lab):
     after = np.array(plot.points.data["color"])
     expected = geometry.pack_rgba(geometry.blend(s.display_resp()), 0.85)
     np.testing.assert_array_equal(after, expected)
-    np.testing.assert_allclose(plot.points.data["r0"], s.display_resp()[:, 0], atol=1e-6)
+    np.testing.assert_allclose(plot.resp.data["r"], s.display_resp(), atol=1e-6)
 
 
 def test_colouring_modes(lab):

@@ -7,7 +7,8 @@ ViewState changes (pinned). Imports bokeh, param, numpy, app.geometry and app.em
 helpers); never matplotlib.
 
 Sources (public, so tests can act on them without a browser):
-  points     x, y, index, color (uint32 0xRRGGBBAA), r0..r{K-1} (for the hover tooltip)
+  points     x, y, index, color (uint32 0xRRGGBBAA)
+  resp       r: the responsibilities, one (n, K) float32 array (read by the hover tooltip)
   ellipses   one row per component and level: component, level ("1σ"/"2σ"), x, y (the centre),
              width, height, angle (full axes and tilt in data units), weight, color, line_alpha,
              fill_alpha; the outline is traced from them in the browser (ellipse_outline_expr)
@@ -183,6 +184,9 @@ class MainPlot(pn.viewable.Viewer):
         self._tooltips_for = None   # (K, x label, y label) the hover tooltips show
         # Sources are named so browser tests can find them in the page's Bokeh document.
         self.points = ColumnDataSource(dict(x=[], y=[], index=[], color=[]), name="emlab-points")
+        # One 2-D array, one buffer per E-step (K columns of the points were K buffers); no glyph
+        # draws it, so its length need not match the points'.
+        self.resp = ColumnDataSource(dict(r=np.zeros((0, 1), dtype=np.float32)), name="emlab-resp")
         self.ellipses = ColumnDataSource(
             {name: [] for name in ("component", "level", "x", "y", "width", "height", "angle",
                                    "weight", "color", "line_alpha", "fill_alpha")},
@@ -279,8 +283,15 @@ class MainPlot(pn.viewable.Viewer):
         fig.add_tools(draw)
         fig.toolbar.active_drag = draw
         # Points are numbered from 1 for learners (the index column stays the array's 0-based
-        # index): the tooltip adds 1 in the browser rather than sending a second column.
-        number = CustomJSHover(code="return String(value + 1)")
+        # index): the tooltip adds 1 in the browser rather than sending a second column. The
+        # same formatter reads a point's responsibilities from the resp source: "@index{2}" is
+        # r3 of the hovered point.
+        number = CustomJSHover(args=dict(resp=self.resp), code="""
+          if (format === "custom") return String(value + 1);
+          const r = resp.data.r, k = r.shape ? r.shape[1] : 1;
+          const share = r[value * k + Number(format)];
+          return share === undefined ? "" : share.toFixed(3);
+        """)
         self._hover = HoverTool(renderers=[points], tooltips=[("point", "#@index{custom}")],
                                 formatters={"@index": number})
         fig.add_tools(self._hover)
@@ -322,17 +333,17 @@ class MainPlot(pn.viewable.Viewer):
         if self._drawn is not None and all(
                 a is b for a, b in zip(shown, self._drawn)):
             return
+        new_resp = self._drawn is None or any(a is not b for a, b in zip(shown[:2], self._drawn))
         self._drawn = shown
         X = np.asarray(s.X, dtype=float)
         resp = self._resp()
-        columns = {"color": self._colors(resp)}
-        for k in range(resp.shape[1]):
-            columns[f"r{k}"] = _finite(resp[:, k]).astype(np.float32)
-        if s.X is self._drawn_X and set(columns) | {"x", "y", "index"} == set(self.points.data):
-            # Same data, same K: send only the columns that changed (colours, responsibilities).
-            self.points.data.update(columns)
+        if new_resp:  # (not when only the colouring changed)
+            self.resp.data = dict(r=np.ascontiguousarray(_finite(resp), dtype=np.float32))
+        colors = self._colors(resp)
+        if s.X is self._drawn_X:  # same data: send only the colours
+            self.points.data.update(color=colors)
         else:
-            self.points.data = dict(x=X[:, 0], y=X[:, 1], index=np.arange(len(X)), **columns)
+            self.points.data = dict(x=X[:, 0], y=X[:, 1], index=np.arange(len(X)), color=colors)
             self._drawn_X = s.X
             self.figure.match_aspect = equal_scales(X)
         self._set_tooltips(resp.shape[1])
@@ -365,7 +376,7 @@ class MainPlot(pn.viewable.Viewer):
         self._tooltips_for = (k, x_label, y_label)
         self._hover.tooltips = (
             [("point", "#@index{custom}"), (x_label, "@x{0.000}"), (y_label, "@y{0.000}")]
-            + [(f"r{j + 1}", f"@r{j}{{0.000}}") for j in range(k)]
+            + [(f"r{j + 1}", f"@index{{{j}}}") for j in range(k)]  # (see the formatter)
         )
 
     def _draw_mixture(self, mixture):

@@ -270,6 +270,11 @@ def test_hover_shows_responsibilities_and_click_pins_a_table(lab, screenshot):
     tooltip.wait_for(state="visible", timeout=10_000)
     text = tooltip.text_content()
     assert f"#{i + 1}" in text and "r1" in text and "r3" in text   # points counted from 1
+    # Each rk is the point's responsibility, read from the (n, K) resp source.
+    resp = np.asarray(source(page, "emlab-resp")["r"]).reshape(len(xy), -1)
+    values = page.locator(".bk-tooltip-content").first.locator(".bk-tooltip-row-value")
+    shown = [values.nth(row).text_content().strip() for row in range(values.count())][-3:]
+    assert shown == [f"{r:.3f}" for r in resp[i]], (shown, resp[i])
     page.mouse.click(*at)
     page.locator(".bk-tab", has_text="Inspect").click()
     page.get_by_text("Bayes' rule").first.wait_for(timeout=10_000)
