@@ -220,10 +220,23 @@ def _min_eigenvalue(a, b, c):
 
 
 def _data_covariance(X: np.ndarray):
-    """Entries (a, b, c) of the data's (biased) covariance, taken about the data's mean."""
+    """Entries (a, b, c) of the data's (biased) covariance, taken about the data's mean.
+
+    Asked three times per M-step (the variance floor, collapse's yardstick) of the same data:
+    kept for the last read-only ``X`` seen (the session's, which cannot change)."""
+    global _last_covariance
+    kept_X, kept = _last_covariance
+    if X is kept_X:
+        return kept
     x, y = _columns(X) - X.mean(axis=0)[:, None]  # a new array: X itself is never written
     n = X.shape[0]
-    return float(x @ x) / n, float(x @ y) / n, float(y @ y) / n
+    covariance = float(x @ x) / n, float(x @ y) / n, float(y @ y) / n
+    if X.flags.owndata and not X.flags.writeable:  # (a read-only view's base could change)
+        _last_covariance = (X, covariance)
+    return covariance
+
+
+_last_covariance = (None, None)  # (a read-only X, its covariance): see _data_covariance
 
 
 def _data_variance(X: np.ndarray) -> float:
