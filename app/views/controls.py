@@ -138,20 +138,11 @@ class DisabledHolder(pn.Column):
 
     disabled = param.Boolean(default=False, doc="Disables the widget inside (see above).")
 
-    # Two shortcuts through Panel for a property that only Python sets (each cost ~25 ms per
-    # half-step in the browser, where the E/M holders change on every one):
-
     @property
     def _linked_properties(self):
-        # Not linked back: Panel would otherwise handle this layout's own change as if the page
-        # had sent it (a full event round, busy indicator included).
+        # Not linked back: only Python sets it (set_disabled), and Panel would otherwise handle
+        # this layout's own change as if the page had sent it (a full event round).
         return tuple(p for p in super()._linked_properties if p != "disabled")
-
-    def _update_properties(self, *events, doc):
-        # Panel consults its design on every change (to merge stylesheets); `disabled` needs none.
-        if all(event.name == "disabled" for event in events):
-            return self._process_param_change({event.name: event.new for event in events})
-        return super()._update_properties(*events, doc=doc)
 
 
 def set_disabled(button, holder: DisabledHolder, disabled: bool) -> None:
@@ -161,7 +152,15 @@ def set_disabled(button, holder: DisabledHolder, disabled: bool) -> None:
         return
     if button.disabled:  # the first change on the page: the holder takes over (one re-layout)
         button.disabled = False  # before the holder's change: BokehJS applies them in order
-    holder.disabled = disabled
+    if holder.disabled == disabled:
+        return
+    # The holder's page models are set directly and its parameter without events: Panel's round
+    # of watchers for this one property (its design consulted, its models updated one by one)
+    # cost more than the change itself, twice per half-step.
+    with param.parameterized.discard_events(holder):
+        holder.disabled = disabled
+    for model, _ in holder._models.values():
+        model.disabled = disabled
 
 
 def is_disabled(button, holder: DisabledHolder) -> bool:
