@@ -282,7 +282,7 @@ def test_a_half_step_sends_only_the_traces_new_row(lab):
     assert all(isinstance(e, ColumnsStreamedEvent) for e in curve) and len(curve) == 2
     assert [len(e.data["step"]) for e in curve] == [1, 1]
     assert list(trace.curve.data["step"]) == [0, 1, 2]
-    assert list(trace.m_points.data["step"]) == [2]
+    assert list(trace.curve.data["kind"]) == ["init", "E", "M"]
     sent.clear()
     s.reset()
     curve = [e for e in sent if getattr(e.model, "name", None) == "emlab-trace-curve"]
@@ -397,13 +397,15 @@ def test_mode_toggle_switches_to_kmeans(lab):
 
 
 def test_loglik_plot_gains_one_point_per_half_step(lab):
-    """E-steps and M-steps land in their own sources; the status line shows the numbers."""
+    """Each half-step adds a row of its kind (its marker: start, E, M) and size; the status
+    line shows the numbers."""
     s, ll = lab.session, lab.loglik
-    assert len(ll.start_point.data["step"]) == 1 and len(ll.e_points.data["step"]) == 0
+    assert list(ll.curve.data["kind"]) == ["init"]
     s.e_step()
-    assert len(ll.e_points.data["step"]) == 1
+    assert list(ll.curve.data["kind"]) == ["init", "E"]
     s.m_step()
-    assert len(ll.m_points.data["step"]) == 1 and len(ll.curve.data["step"]) == 3
+    assert list(ll.curve.data["kind"]) == ["init", "E", "M"] and len(ll.curve.data["step"]) == 3
+    assert list(ll.curve.data["size"]) == [9, 9, 11]  # (a triangle is drawn larger)
     assert 'data-iteration="1"' in ll.status.object and 'data-phase="E"' in ll.status.object
     s.run()
     assert len(ll.converged_point.data["step"]) == 1 and ll._converged_span.visible
@@ -782,10 +784,10 @@ def test_trace_sources_untouched_when_unchanged(lab):
     """A half-step re-sends only the trace sources whose content changed."""
     s, ll = lab.session, lab.loglik
     s.e_step()
-    start, m_points = ll.start_point.data, ll.m_points.data
+    converged = ll.converged_point.data
     s.m_step()
-    assert ll.start_point.data is start       # the start did not move
-    assert ll.m_points.data is not m_points   # an M point was added
+    assert ll.converged_point.data is converged  # not converged yet: nothing re-sent
+    assert len(ll.curve.data["step"]) == 3
 
 
 def test_trace_ranges_follow_the_trace_from_python(lab):

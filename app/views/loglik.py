@@ -1,7 +1,7 @@
 """The live log-likelihood plot and the status line (iteration, next half-step, current values).
 
-Owns: a Bokeh figure built once (one marker per half-step: E-steps as circles, M-steps as
-triangles, the start as a square; the log-likelihood line; the ELBO as a dashed line; a marker where
+Owns: a Bokeh figure built once (one marker per half-step, drawn from the curve's own rows by
+their kind: E-steps as circles, M-steps as triangles, the start as a square; the log-likelihood line; the ELBO as a dashed line; a marker where
 EM converged; a marker at the bottom edge for the start's ELBO once it is left off the scale), its
 legend in HTML below it, and an HTML status line whose numbers are also in data-*
 attributes, so tests and the Pyodide build can read them. Reads ``session.trace()``; sends nothing back. Imports bokeh, panel,
@@ -19,6 +19,7 @@ import param
 from bokeh.core.property.validation import without_property_validation
 from bokeh.models import ColumnDataSource, Line, Range1d, Scatter, Span
 from bokeh.plotting import figure
+from bokeh.transform import factor_cmap, factor_mark
 
 from app.views.updates import TextUpdates, assign_if_changed, extend_or_assign
 
@@ -131,23 +132,31 @@ def follow_range(axis_range, start_end, fitted, refit=False):
     return fitted
 
 
-def _draw_trace(fig, curve, start_point, e_points, m_points, converged_point, off_scale):
-    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star,
-    the off-scale marker and its label.
+# A half-step's marker by the kind of its row: shape, fill and size (a triangle is drawn larger to
+# look as large as a circle).
+KINDS = ("init", "E", "M")
+MARKERS = ("square", "circle", "triangle")
+MARKER_FILLS = ("white", E_ORANGE, M_GREEN)
+MARKER_SIZES = {"init": 9.0, "E": 9.0, "M": 11.0}
 
-    Added as plain glyph renderers: ``figure.line``/``scatter`` would also make a selection and a
-    muted copy of every glyph, models the trace never uses but the page would build and carry.
+
+def _draw_trace(fig, curve, converged_point, off_scale):
+    """The trace's glyphs: log-likelihood and ELBO lines, start/E/M markers, the converged star,
+    the off-scale marker.
+
+    The markers are one renderer over the curve's rows (a half-step adds one row to one source:
+    one stream, one glyph to update and paint). Added as plain glyph renderers: ``figure.line``/
+    ``scatter`` would also make a selection and a muted copy of every glyph, models the trace
+    never uses but the page would build and carry.
     """
     for source, glyph in (
             (curve, Line(x="step", y="value", line_color=INK, line_width=2)),
             (curve, Line(x="step", y="lower_bound", line_color=ELBO_BLUE, line_width=2,
                          line_dash="dashed")),
-            (start_point, Scatter(x="step", y="value", marker="square", size=9,
-                                  fill_color="white", line_color=INK, line_width=2)),
-            (e_points, Scatter(x="step", y="value", marker="circle", size=9,
-                               fill_color=E_ORANGE, line_color=INK)),
-            (m_points, Scatter(x="step", y="value", marker="triangle", size=11,
-                               fill_color=M_GREEN, line_color=INK)),
+            (curve, Scatter(x="step", y="value", size="size",
+                            marker=factor_mark("kind", list(MARKERS), list(KINDS)),
+                            fill_color=factor_cmap("kind", list(MARKER_FILLS), list(KINDS)),
+                            line_color=INK, line_width=1.5)),
             (converged_point, Scatter(x="step", y="value", marker="star", size=22,
                                       fill_color=STAR_YELLOW, line_color="#111111",
                                       line_width=1.5)),
@@ -169,9 +178,11 @@ _SYMBOLS = {
     "dashed": f'<line x1="1" y1="7" x2="21" y2="7" stroke="{ELBO_BLUE}" stroke-width="2" '
               'stroke-dasharray="5 3"/>',
     "square": f'<rect x="7" y="3" width="8" height="8" fill="white" stroke="{INK}" '
-              'stroke-width="2"/>',
-    "circle": f'<circle cx="11" cy="7" r="4.5" fill="{E_ORANGE}" stroke="{INK}"/>',
-    "triangle": f'<polygon points="11,1.5 16.5,11.5 5.5,11.5" fill="{M_GREEN}" stroke="{INK}"/>',
+              'stroke-width="1.5"/>',
+    "circle": f'<circle cx="11" cy="7" r="4.5" fill="{E_ORANGE}" stroke="{INK}" '
+              'stroke-width="1.5"/>',
+    "triangle": f'<polygon points="11,1.5 16.5,11.5 5.5,11.5" fill="{M_GREEN}" stroke="{INK}" '
+                'stroke-width="1.5"/>',
     "star": f'<polygon points="{_star_points()}" fill="{STAR_YELLOW}" stroke="#111111"/>',
     "off-scale": f'<polygon points="5.5,2.5 16.5,2.5 11,12" fill="{ELBO_BLUE}" stroke="{INK}"/>',
 }
@@ -212,12 +223,9 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        empty = dict(step=[], value=[], iteration=[])
-        # Named so browser tests can find them in the page's Bokeh document.
-        self.e_points = ColumnDataSource(dict(empty), name="emlab-trace-e")
-        self.m_points = ColumnDataSource(dict(empty), name="emlab-trace-m")
-        self.start_point = ColumnDataSource(dict(empty), name="emlab-trace-start")
-        self.curve = ColumnDataSource(dict(step=[], value=[], lower_bound=[]),
+        # Named so browser tests can find them in the page's Bokeh document. One row per
+        # half-step: its kind ("init", "E", "M") picks its marker (see KINDS).
+        self.curve = ColumnDataSource(dict(step=[], value=[], lower_bound=[], kind=[], size=[]),
                                       name="emlab-trace-curve")
         self.converged_point = ColumnDataSource(dict(step=[], value=[]),
                                                 name="emlab-trace-converged")
@@ -250,8 +258,7 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         fig.grid.grid_line_color = "#e6e6ee"
         fig.outline_line_color = "#d0d0da"
         fig.xaxis.ticker.min_interval = 1  # half-steps are whole numbers
-        _draw_trace(fig, self.curve, self.start_point, self.e_points, self.m_points,
-                    self.converged_point, self.off_scale)
+        _draw_trace(fig, self.curve, self.converged_point, self.off_scale)
         self._converged_span = Span(location=0, dimension="height", line_color="#888899",
                                     line_dash="dotted", line_width=1.5, visible=False)
         fig.add_layout(self._converged_span)
@@ -274,20 +281,14 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         value = np.asarray(trace["value"], dtype=float)
         lower = np.asarray(trace["lower_bound"], dtype=float)
         kind = np.asarray(trace["kind"])
-        iteration = np.asarray(trace["iteration"])
         # The session promises finite numbers; a view must still never paint NaN/inf.
         ok = np.isfinite(value) & np.isfinite(lower)
-        step, value, lower, kind, iteration = step[ok], value[ok], lower[ok], kind[ok], iteration[ok]
+        step, value, lower, kind = step[ok], value[ok], lower[ok], kind[ok]
         converged = np.asarray(trace["converged"], dtype=bool)[ok]
 
-        def pick(mask):
-            return dict(step=step[mask], value=value[mask], iteration=iteration[mask])
-
         # A half-step adds a row: only that row travels.
-        extend_or_assign(self.curve, dict(step=step, value=value, lower_bound=lower))
-        assign_if_changed(self.start_point, pick(kind == "init"))
-        extend_or_assign(self.e_points, pick(kind == "E"))
-        extend_or_assign(self.m_points, pick(kind == "M"))
+        extend_or_assign(self.curve, dict(step=step, value=value, lower_bound=lower, kind=kind,
+                                          size=np.array([MARKER_SIZES[k] for k in kind])))
         # A shorter trace is a new start (reset, back, new data): fit it even if zoomed.
         refit = len(step) < self._trace_length
         self._trace_length = len(step)

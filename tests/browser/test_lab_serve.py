@@ -41,7 +41,7 @@ def test_load_shows_the_lab(lab, screenshot):
     means = source(page, "emlab-means")
     assert len(means["x"]) == 3
     assert len(source(page, "emlab-ellipses")["x"]) == 6
-    assert len(source(page, "emlab-trace-start")["step"]) == 1
+    assert source(page, "emlab-trace-curve")["kind"] == ["init"]
     text = deep_text(page)
     assert "Iteration" in text and "Next" in text and "Log-likelihood" in text
     # KaTeX typeset the narration's equation
@@ -57,8 +57,8 @@ def test_e_step_recolours_and_extends_the_trace_then_m_step_moves_ellipses(lab, 
     pixels_before = plot_pixels(page)
     page.get_by_role("button", name="E-step").click()
     wait_status(page, iteration=1, phase="M")
-    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-e')"
-                           ".data.step.length === 1")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve')"
+                           ".data.kind.filter((k) => k === 'E').length === 1")
     colors_after = source(page, "emlab-points")["color"]
     assert len(set(colors_before)) == 1  # before: every point the same (uniform) blend
     assert len(set(colors_after)) > 10 and colors_after != colors_before
@@ -71,8 +71,8 @@ def test_e_step_recolours_and_extends_the_trace_then_m_step_moves_ellipses(lab, 
     ellipses_before = source(page, "emlab-ellipses")
     page.get_by_role("button", name="M-step").click()
     wait_status(page, iteration=1, phase="E")
-    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-m')"
-                           ".data.step.length === 1")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve')"
+                           ".data.kind.filter((k) => k === 'M').length === 1")
     ellipses_after = source(page, "emlab-ellipses")
     moved = np.hypot(np.subtract(ellipses_after["x"], ellipses_before["x"]),
                      np.subtract(ellipses_after["y"], ellipses_before["y"]))

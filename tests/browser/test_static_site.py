@@ -164,8 +164,8 @@ def test_lab_e_and_m_steps_change_what_is_shown(lab, screenshot):
                            ".data.color).size > 10")
     page.get_by_role("button", name="M-step").click()
     wait_status(page, iteration=1, phase="E")
-    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-m')"
-                           ".data.step.length === 1")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('emlab-trace-curve')"
+                           ".data.kind.filter((k) => k === 'M').length === 1")
     after = source(page, "emlab-means")
     assert not np.allclose([after["x"], after["y"]], [means["x"], means["y"]])
     assert float(status(page)["loglik"].replace("\u2212", "-").replace(",", "")) > \
