@@ -448,6 +448,36 @@ def test_narration_keeps_equations_for_katex():
     assert r"$$\frac{x_i}{y_j} &lt; 1$$" in out and r"$\mu_k$" in out
 
 
+def test_narration_html_by_paragraph_is_the_whole_texts():
+    """The narration pane's HTML, made and kept paragraph by paragraph, is the Markdown of the
+    whole text, for every kind of narration: EM and k-means, each covariance type, starts,
+    collapse, convergence and the fast-Play note."""
+    from app.narration import playing_fast
+    from app.session import Session
+    from app.views.narration import narration_html
+
+    texts = [playing_fast(10.0)]
+    for settings in (dict(), dict(mode="kmeans"), dict(covariance_type="diag"),
+                     dict(covariance_type="tied"), dict(covariance_type="spherical")):
+        s = Session(dataset="blobs", **settings)
+        texts.append(s.narration)
+        for _ in range(6):
+            s.step()
+            texts.append(s.narration)
+        s.run()
+        texts.append(s.narration)
+    s = Session(dataset="blobs")
+    s.break_it()
+    for _ in range(30):
+        s.step()
+        texts.append(s.narration)
+        if s.collapse:
+            break
+    assert s.collapse and "collapsed" in texts[-1]
+    for text in texts:
+        assert narration_html(text) == markdown_with_math_to_html(text), text
+
+
 def test_narration_panel_shows_session_text(lab):
     """The narration pane holds the session's narration; messages appear when the session has one."""
     s = lab.session

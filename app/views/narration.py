@@ -15,6 +15,7 @@ Imports panel, param, markdown_it, app.narration (its words) and app.views.updat
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -63,6 +64,20 @@ def markdown_with_math_to_html(text: str) -> str:
 
     rendered = _MARKDOWN.render(_MATH.sub(hold, text or ""))
     return re.sub(r"EMLABMATH(\d+)Z", lambda m: html.escape(maths[int(m.group(1))]), rendered)
+
+
+@functools.lru_cache(maxsize=256)
+def _paragraph_html(paragraph: str) -> str:
+    return markdown_with_math_to_html(paragraph)
+
+
+def narration_html(text: str) -> str:
+    """The narration's HTML, made paragraph by paragraph, each kept: of a half-step's
+    paragraphs only the first (its numbers) is new, the next step's and its equation recur.
+
+    The same as :func:`markdown_with_math_to_html` of the whole text for the narration's
+    Markdown, whose blocks (paragraphs, display equations) never span a blank line."""
+    return "".join(_paragraph_html(paragraph) for paragraph in text.split("\n\n"))
 
 
 def banner_html(markdown: str) -> str:
@@ -122,7 +137,7 @@ class NarrationPanel(pn.viewable.Viewer):
         self.message.visible = bool(s.message)
         fast = s.playing and s.speed > READABLE_SPEED
         text = narration.playing_fast(s.speed) if fast else s.narration
-        self.text.object = markdown_with_math_to_html(text)
+        self.text.object = narration_html(text)
 
 
 # Over the top left of the plot card (app.views.lab), clear of the plot's toolbar on the right;
