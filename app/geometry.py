@@ -224,7 +224,8 @@ def _srgb_to_oklab(rgb):
 
 
 def _oklab_to_srgb(lab):
-    return _linear_to_srgb((lab @ _M2_INV.T) ** 3 @ _M1_INV.T)
+    lms = lab @ _M2_INV.T
+    return _linear_to_srgb((lms * lms * lms) @ _M1_INV.T)  # (a product: `** 3` is a slow pow)
 
 
 def _clean_resp(resp) -> np.ndarray:
