@@ -254,6 +254,13 @@ class Session(Explorations, param.Parameterized):
         self._origin = ""          # narration of how the current start was chosen
         self._mode_switched = False  # the current start follows a switch of mode (EM <-> k-means)
         self._loaded_dataset = self.dataset   # the picker entry whose data are loaded
+        # Settings watchers, in this order. Watched explicitly: a param.depends(watch=True)
+        # method makes param look through every such method on each parameter set (fourteen
+        # per half-step).
+        for method, names in ((self._on_dataset, ["dataset"]),
+                              (self._on_start_settings, list(self._START_SETTINGS)),
+                              (self._on_reg_covar, ["reg_covar"]), (self._on_tol, ["tol"])):
+            self.param.watch(lambda *events, method=method: method(), names)
         self.param.watch(self._on_stale, list(self._STALE))
         if X is not None:
             self.set_data(X, name="your data")
@@ -263,7 +270,6 @@ class Session(Explorations, param.Parameterized):
     # ==============================================================================================
     # Settings watchers
     # ==============================================================================================
-    @param.depends("dataset", watch=True)
     def _on_dataset(self):
         if not self._quiet:
             self.load_dataset(self.dataset)
@@ -276,7 +282,8 @@ class Session(Explorations, param.Parameterized):
               "init": ("restarts", "model_selection"), "mode": ("restarts",),
               "reg_covar": ("restarts", "model_selection")}
 
-    @param.depends("n_components", "covariance_type", "init", "seed", "mode", watch=True)
+    _START_SETTINGS = ("n_components", "covariance_type", "init", "seed", "mode")  # each restarts EM
+
     def _on_start_settings(self):
         if not self._quiet:
             self.reset()
@@ -291,7 +298,6 @@ class Session(Explorations, param.Parameterized):
                 cleared["best_k"] = None
             self._publish(**cleared)
 
-    @param.depends("reg_covar", watch=True)
     def _on_reg_covar(self):
         if self._quiet:
             return
@@ -305,7 +311,6 @@ class Session(Explorations, param.Parameterized):
         else:
             self._publish_history()         # the narration of the next M-step names reg_covar
 
-    @param.depends("tol", watch=True)
     def _on_tol(self):
         """Re-judge convergence of the latest iteration under the new tolerance."""
         if self._quiet or self.mode == "kmeans":
