@@ -45,7 +45,8 @@ def _equal(old, new) -> bool:
 
 class TextUpdates:
     """Mixin for a Panel text pane whose text changes on every half-step (the status line, the
-    narration): a new ``object`` sends the new text only.
+    narration): a new ``object`` sets the model's text only, as the pane itself makes it
+    (``_transform_object``: escaped for an HTML pane, as is for a LaTeX one).
 
     Panel otherwise recomputes every property of the pane (its design, stylesheets, sizing) and
     sets them all again on each change of its object: a few milliseconds per pane in the browser.
@@ -53,4 +54,4 @@ class TextUpdates:
     """
 
     def _update(self, ref, model):
-        model.update(**self._process_param_change({"object": self.object}))
+        model.text = self._transform_object(self.object)["object"]
