@@ -331,10 +331,12 @@ class Controls(pn.viewable.Viewer):
         set_disabled(self.e_button, self.e_holder, s.playing or not s.can_e_step)
         set_disabled(self.m_button, self.m_holder, s.playing or not s.can_m_step)
         blocked = bool(s.collapse)
-        self.step_button.disabled = blocked
-        self.run_button.disabled = blocked or (s.converged and s.phase == "E")
-        self.play_button.disabled = not s.playing and self.run_button.disabled
-        self.back_button.disabled = len(s.history) <= 1
+        run_disabled = blocked or (s.converged and s.phase == "E")
+        for button, disabled in ((self.step_button, blocked), (self.run_button, run_disabled),
+                                 (self.play_button, not s.playing and run_disabled),
+                                 (self.back_button, len(s.history) <= 1)):
+            if button.disabled != disabled:  # (an unchanged set still costs param's round)
+                button.disabled = disabled
         if self.play_button.value != s.playing:
             self.play_button.value = s.playing
         label, icon = ("Pause", icons.PAUSE) if s.playing else ("Play", icons.PLAY)

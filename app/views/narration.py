@@ -132,9 +132,13 @@ class NarrationPanel(pn.viewable.Viewer):
         banner = banner_html(s.collapse_banner)
         if banner != self.banner.object:  # (a new object would close an opened banner)
             self.banner.object = banner
-        self.banner.visible = bool(s.collapse_banner)
-        self.message.object = html.escape(s.message, quote=False)
-        self.message.visible = bool(s.message)
+        message = html.escape(s.message, quote=False)
+        # Set only when changed: an unchanged set still costs param's round (every half-step).
+        for pane, name, value in ((self.banner, "visible", bool(s.collapse_banner)),
+                                  (self.message, "object", message),
+                                  (self.message, "visible", bool(s.message))):
+            if getattr(pane, name) != value:
+                setattr(pane, name, value)
         fast = s.playing and s.speed > READABLE_SPEED
         text = narration.playing_fast(s.speed) if fast else s.narration
         self.text.object = narration_html(text)
