@@ -155,6 +155,7 @@ class DataPanel(pn.viewable.Viewer):
         self.y_picker.param.watch(self._on_column, "value")
         self.drop_invalid.param.watch(self._on_option, "value")
         self.standardize.param.watch(self._on_option, "value")
+        self._shown_for = self._shown_X = None  # what the note shows (see _on_session)
         s.param.watch(self._on_session, ["version"])
         self._on_session()
 
@@ -187,6 +188,10 @@ class DataPanel(pn.viewable.Viewer):
 
     def _on_session(self, *events):
         s = self.session
+        shown = (s.dataset, s.data_name, s.data_note, s.n_distinct)
+        if self._shown_X is s.X and shown == self._shown_for:  # a half-step: same data
+            return
+        self._shown_for, self._shown_X = shown, s.X
         n = len(s.X)
         self.note.object = (f"**{plain(s.data_name)}** · {n:,} points · {s.n_distinct:,} distinct"
                             + (f"  \n{s.data_note}" if s.data_note else ""))
