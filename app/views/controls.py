@@ -198,27 +198,27 @@ class Controls(pn.viewable.Viewer):
         s = self.session
         button = dict(sizing_mode="stretch_width", height=44, stylesheets=[_BUTTON_CSS])
         self.e_button = ActionButton(label="E-step", color="primary",
-                                          description="Compute every point's responsibilities (key e)",
-                                          **button)
+                                     description="Compute every point's responsibilities (key e)",
+                                     **button)
         self.m_button = ActionButton(label="M-step", color="primary",
-                                          description="Re-estimate weights, means, covariances (key m)",
-                                          **button)
+                                     description="Re-estimate weights, means, covariances (key m)",
+                                     **button)
         # Symbols are inline SVG icons (app.views.icons), never font glyphs: ⏸ was an empty box.
         icon = dict(icon_size="1.1em")
         self.step_button = ActionButton(label="Step", color="default", icon=icons.STEP,
-                                             description="One whole iteration: E then M",
-                                             **icon, **button)
+                                        description="One whole iteration: E then M",
+                                        **icon, **button)
         self.play_button = pn.widgets.Toggle(label="Play", color="success", icon=icons.PLAY,
                                              **icon, **button)
         self.run_button = ActionButton(label="Run to convergence", color="default",
-                                            icon=icons.RUN, **icon, **button)
+                                       icon=icons.RUN, **icon, **button)
         self.back_button = ActionButton(label="Step back", color="default",
-                                             icon=icons.STEP_BACK,
-                                             description="Undo one half-step (key ←)",
-                                             **icon, **button)
+                                        icon=icons.STEP_BACK,
+                                        description="Undo one half-step (key ←)",
+                                        **icon, **button)
         self.reset_button = ActionButton(label="Reset", color="default",
-                                              description="Start again from init and seed (key r)",
-                                              **button)
+                                         description="Start again from init and seed (key r)",
+                                         **button)
         # The E/M buttons swap on every half-step: their state goes through holders (see above).
         self.e_holder = DisabledHolder(self.e_button, sizing_mode="stretch_width", margin=0)
         self.m_holder = DisabledHolder(self.m_button, sizing_mode="stretch_width", margin=0)
