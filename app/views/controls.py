@@ -21,6 +21,7 @@ from panel.reactive import ReactiveHTML
 from app import narration, runtime
 from app.views import icons
 from app.views.state import ViewState
+from app.views.updates import set_if_changed
 
 # reg_covar on a log scale with a "0" end stop: 0 is the setting that lets a component collapse.
 REG_COVAR_EXPONENTS = range(-10, 0)
@@ -335,20 +336,13 @@ class Controls(pn.viewable.Viewer):
         for button, disabled in ((self.step_button, blocked), (self.run_button, run_disabled),
                                  (self.play_button, not s.playing and run_disabled),
                                  (self.back_button, len(s.history) <= 1)):
-            if button.disabled != disabled:  # (an unchanged set still costs param's round)
-                button.disabled = disabled
-        if self.play_button.value != s.playing:
-            self.play_button.value = s.playing
+            set_if_changed(button, disabled=disabled)
+        set_if_changed(self.play_button, value=s.playing)
         label, icon = ("Pause", icons.PAUSE) if s.playing else ("Play", icons.PLAY)
-        if self.play_button.label != label:
-            self.play_button.param.update(label=label, icon=icon)
-        if self.mode.value != s.mode:
-            self.mode.value = s.mode
-        if self.seed.value != s.seed:
-            self.seed.value = s.seed
-        reg = nearest_reg_option(s.reg_covar)
-        if self.reg_slider.value != reg:
-            self.reg_slider.value = reg
+        set_if_changed(self.play_button, label=label, icon=icon)
+        set_if_changed(self.mode, value=s.mode)
+        set_if_changed(self.seed, value=s.seed)
+        set_if_changed(self.reg_slider, value=nearest_reg_option(s.reg_covar))
         if s.playing:
             self._start_timer()
         else:

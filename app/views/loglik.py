@@ -1,11 +1,11 @@
 """The live log-likelihood plot and the status line (iteration, next half-step, current values).
 
 Owns: a Bokeh figure built once (one marker per half-step, drawn from the curve's own rows by
-their kind: E-steps as circles, M-steps as triangles, the start as a square; the log-likelihood line; the ELBO as a dashed line; a marker where
-EM converged; a marker at the bottom edge for the start's ELBO once it is left off the scale), its
-legend in HTML below it, and an HTML status line whose numbers are also in data-*
-attributes, so tests and the Pyodide build can read them. Reads ``session.trace()``; sends nothing back. Imports bokeh, panel,
-param, numpy only.
+their kind: E-steps as circles, M-steps as triangles, the start as a square; the log-likelihood
+line; the ELBO as a dashed line; a marker where EM converged; a marker at the bottom edge for the
+start's ELBO once it is left off the scale), its legend in HTML below it, and an HTML status line
+whose numbers are also in data-* attributes, so tests and the Pyodide build can read them. Reads
+``session.trace()``; sends nothing back. Imports bokeh, panel, param, numpy only.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def follow_range(axis_range, start_end, fitted, refit=False):
 KINDS = ("init", "E", "M")
 MARKERS = ("square", "circle", "triangle")
 MARKER_FILLS = ("white", E_ORANGE, M_GREEN)
-MARKER_SIZES = {"init": 9.0, "E": 9.0, "M": 11.0}
+MARKER_SIZES = (9.0, 9.0, 11.0)
 
 
 def _draw_trace(fig, curve, converged_point, off_scale):
@@ -287,8 +287,9 @@ class LogLikelihoodPlot(pn.viewable.Viewer):
         converged = np.asarray(trace["converged"], dtype=bool)[ok]
 
         # A half-step adds a row: only that row travels.
+        size = np.select([kind == k for k in KINDS], MARKER_SIZES)
         extend_or_assign(self.curve, dict(step=step, value=value, lower_bound=lower, kind=kind,
-                                          size=np.array([MARKER_SIZES[k] for k in kind])))
+                                          size=size))
         # A shorter trace is a new start (reset, back, new data): fit it even if zoomed.
         refit = len(step) < self._trace_length
         self._trace_length = len(step)

@@ -25,7 +25,7 @@ from bokeh.core.property.validation import without_property_validation
 from markdown_it import MarkdownIt
 
 from app import narration
-from app.views.updates import TextUpdates
+from app.views.updates import TextUpdates, set_if_changed
 
 # Faster than this (half-steps per second), Play shows a short note instead of each half-step's
 # narration: nobody reads ten paragraphs a second, and typesetting them costs every frame.
@@ -132,13 +132,9 @@ class NarrationPanel(pn.viewable.Viewer):
         banner = banner_html(s.collapse_banner)
         if banner != self.banner.object:  # (a new object would close an opened banner)
             self.banner.object = banner
-        message = html.escape(s.message, quote=False)
-        # Set only when changed: an unchanged set still costs param's round (every half-step).
-        for pane, name, value in ((self.banner, "visible", bool(s.collapse_banner)),
-                                  (self.message, "object", message),
-                                  (self.message, "visible", bool(s.message))):
-            if getattr(pane, name) != value:
-                setattr(pane, name, value)
+        set_if_changed(self.banner, visible=bool(s.collapse_banner))
+        set_if_changed(self.message, object=html.escape(s.message, quote=False),
+                       visible=bool(s.message))
         fast = s.playing and s.speed > READABLE_SPEED
         text = narration.playing_fast(s.speed) if fast else s.narration
         self.text.object = narration_html(text)

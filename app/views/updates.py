@@ -36,6 +36,17 @@ def extend_or_assign(source, data) -> bool:
     return assign_if_changed(source, data)
 
 
+def set_if_changed(obj, **values) -> None:
+    """Set those of ``obj``'s parameters whose value differs (several in one update): an
+    unchanged set still runs param's round (references, equality, watchers), and the views set
+    their widgets on every half-step."""
+    changed = {name: value for name, value in values.items() if getattr(obj, name) != value}
+    if len(changed) == 1:
+        setattr(obj, *changed.popitem())
+    elif changed:
+        obj.param.update(**changed)
+
+
 def _equal(old, new) -> bool:
     if isinstance(old, np.ndarray) and isinstance(new, np.ndarray):
         return old.shape == new.shape and np.array_equal(old, new)
