@@ -101,6 +101,20 @@
     console.warn("EM Lab: BokehJS changed; glyph renderers move their elements again", error);
   }
 
+  // ---- a stylesheet given the text it holds is left alone ----------------------------------------
+  // The other renderers (axes, grids, titles, the toolbar, spans) are placed by a stylesheet in
+  // their shadow roots that BokehJS writes again on every paint, changed or not: 12 rewrites a
+  // half-step, each a new text node the browser parses and restyles its root for (~1 ms a click).
+  try {
+    const {InlineStyleSheet} = Bokeh.require("core/dom");
+    const update = InlineStyleSheet.prototype._update;
+    InlineStyleSheet.prototype._update = function (css) {
+      if (this.el.textContent !== css) update.call(this, css);
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; renderers rewrite their stylesheets on every paint", error);
+  }
+
   // ---- a plot's font size is read once -----------------------------------------------------------
   // BokehJS reads the plot's computed font size (getComputedStyle) for each axis on every paint;
   // after a patch has changed text on the page that forces a style recalculation in the middle

@@ -313,8 +313,14 @@ RESTYLED_JS = """(mark) => {
   for (const root of Object.values(Bokeh.index)) visit(root);
   const positions = views.filter((v) => v.model.type === 'GlyphRenderer')
                          .map((v) => v.position.css ?? v.position.el?.textContent ?? '');
+  // The main plot's axes, grids, title and toolbar stay where they are: their stylesheets'
+  // text nodes are the ones marked (not written again on every paint).
+  const placed = views.filter((v) => v.model.type !== 'GlyphRenderer' && v.position?.el
+                                     && v.plot_view?.model.name === 'emlab-main-plot')
+                      .map((v) => v.position.el.firstChild);
+  if (mark) placed.forEach((node) => { node.emlabMark = true; });
   return {kept: styles.every((style) => style.emlabMark), text: pane.shadowRoot.textContent,
-          positions};
+          positions, placed: placed.length, placedKept: placed.every((node) => node.emlabMark)};
 }"""
 
 
@@ -322,7 +328,8 @@ def check_equations_and_font_sizes(page):
     """static/page-tweaks.js reuses typeset equations and keeps each plot's font size: from the
     start, the E-step's equation is typeset, the M-step's, then the E-step's again identical to
     the first (reused), never left as raw TeX; the narration changes its text in place (its pane
-    is not rendered whole again) and no glyph renderer's element moves; each plot's kept font
+    is not rendered whole again), no glyph renderer's element moves and the main plot's other
+    renderers keep their stylesheets (not written again on every paint); each plot's kept font
     size is the one CSS gives, also after the window changed width."""
     page.locator("body").click(position={"x": 5, "y": 5})
     before = page.evaluate(RESTYLED_JS, True)
@@ -339,6 +346,7 @@ def check_equations_and_font_sizes(page):
     assert after["text"] != before["text"] and after["kept"], "the narration was rendered whole"
     assert after["positions"] == before["positions"] and after["positions"], \
         "glyph renderers moved their elements"
+    assert after["placed"] >= 5 and after["placedKept"], "renderers rewrote their stylesheets"
     size = page.viewport_size
     for width in (size["width"], 700, size["width"]):
         page.set_viewport_size({"width": width, "height": size["height"]})
