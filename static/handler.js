@@ -390,7 +390,7 @@
     } else if (msg.type === "patch") {
       try {
         patching += 1;
-        pyodideWorker.jsdoc.apply_json_patch(msg.patch, msg.buffers);
+        pyodideWorker.jsdoc.apply_json_patch(JSON.parse(msg.patch), msg.buffers);
       } finally {
         patching -= 1;
         // The worker holds further changes until the page has applied this one (worker.js);

@@ -29,8 +29,9 @@ function mark(name) {
   timings[name] = Math.round(performance.now() - t0);
 }
 
-function sendPatch(patch, buffers, msg_id) {
-  self.postMessage({type: "patch", patch: patch, buffers: buffers});
+// The patch as JSON text, its arrays' bytes handed over (not copied) to the page.
+function sendPatch(patch, buffers) {
+  self.postMessage({type: "patch", patch: patch, buffers: buffers}, [...buffers.values()]);
 }
 
 let applyPatch = null;   // Python: apply one JSON patch from the browser to the document
@@ -225,12 +226,13 @@ async function startApplication() {
   }
   const [docs_json, render_items, root_ids] = built;
   [applyPatch, linkDocument, patchApplied] = self.pyodide.runPython(`
-import asyncio, functools
+import asyncio, functools, json
 import js, pyodide.ffi
 from bokeh.document.events import (ColumnDataChangedEvent, ColumnsPatchedEvent,
                                    ColumnsStreamedEvent, ModelChangedEvent)
 from bokeh.events import DocumentReady
-from panel.io.pyodide import _convert_json_patch, _dict_converter, _process_document_events
+from bokeh.core.serialization import Buffer, Serializer
+from panel.io.pyodide import _convert_json_patch
 from panel.io.state import state
 
 # Python -> browser: the document changes of one Python task (a click's callbacks, one Play
@@ -262,6 +264,24 @@ def _latest_only(events):
         kept.append(event)
     return kept[::-1]
 
+# A patch as panel.io.pyodide._process_document_events makes it, but written as JSON text by
+# Python's json (Panel converts it to a tree of JS objects, which the message then copies: a
+# tenth of a half-step's Python) and its arrays as bytes the message hands over.
+def _buffer_ref(value):
+    if isinstance(value, Buffer):
+        return value.ref
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+def _patch_json(doc, events):
+    serializer = Serializer(references=doc.models.synced_references)
+    patch = {"events": serializer.encode(events)}
+    doc.models.flush_synced(lambda model: not serializer.has_ref(model))
+    buffers = js.Map.new()
+    for buffer in serializer.buffers:
+        buffers.set(buffer.id, pyodide.ffi.to_js(buffer.to_bytes()).buffer)
+    # (Bokeh writes non-finite numbers as tagged strings: a bare NaN here is an error.)
+    return json.dumps(patch, default=_buffer_ref, allow_nan=False, separators=(",", ":")), buffers
+
 def _emlab_flush():
     global _flush_scheduled, _in_flight
     _flush_scheduled = False
@@ -269,11 +289,9 @@ def _emlab_flush():
         return
     events = _latest_only(_pending)
     _pending.clear()
-    patch, buffer_map = _process_document_events(state.curdoc, events)
-    patch = pyodide.ffi.to_js(patch, dict_converter=_dict_converter)
-    buffers = js.Map.new(js.Object.entries(pyodide.ffi.to_js(buffer_map)))
+    patch, buffers = _patch_json(state.curdoc, events)
     _in_flight = True
-    sendPatch(patch, buffers, None)
+    sendPatch(patch, buffers)
 
 def _emlab_applied():
     global _in_flight
