@@ -863,9 +863,9 @@ class Session(Explorations, param.Parameterized):
 
     def _compute_trace(self):
         n = len(self.X)
-        rows = [(i, r) for i, r in enumerate(self._records)
-                if self.mode == "em" or r.inertia is not None]
-        if self.mode == "em":
+        em_mode = self.mode == "em"  # (read once: a parameter read is not free in WebAssembly)
+        rows = [(i, r) for i, r in enumerate(self._records) if em_mode or r.inertia is not None]
+        if em_mode:
             value = [r.log_likelihood / n for _, r in rows]
             lower = [r.lower_bound / n for _, r in rows]
         else:
@@ -878,7 +878,7 @@ class Session(Explorations, param.Parameterized):
             "value": np.array(value, dtype=float),
             "lower_bound": np.array(lower, dtype=float),
             "converged": np.array([r.converged for _, r in rows], dtype=bool),
-            "quantity": "inertia" if self.mode == "kmeans" else "log-likelihood per point",
+            "quantity": "log-likelihood per point" if em_mode else "inertia",
         }
 
     # ==============================================================================================
