@@ -232,6 +232,7 @@ from bokeh.document.events import (ColumnDataChangedEvent, ColumnsPatchedEvent,
                                    ColumnsStreamedEvent, ModelChangedEvent)
 from bokeh.events import DocumentReady
 from bokeh.core.serialization import Buffer, Serializer
+from bokeh.model import Model
 from panel.io.pyodide import _convert_json_patch
 from panel.io.state import state
 
@@ -272,8 +273,30 @@ def _buffer_ref(value):
         return value.ref
     raise TypeError(f"not JSON: {type(value).__name__}")
 
+class _SyncedSerializer(Serializer):
+    # Bokeh's serializer is given a ref for every model the page already has (all ~300 of the
+    # lab's, made anew for every patch); this one makes the ref of a model it meets, if the page
+    # has that model (in the document and no longer new).
+    def __init__(self, doc):
+        super().__init__()
+        self._models = doc.models
+
+    def _synced_ref(self, obj):
+        if (isinstance(obj, Model) and self._models.get_by_id(obj.id) is obj
+                and obj not in self._models._new_models):
+            ref = self._references[id(obj)] = obj.ref
+            return ref
+        return None
+
+    def has_ref(self, obj):
+        return id(obj) in self._references or self._synced_ref(obj) is not None
+
+    def get_ref(self, obj):
+        ref = self._references.get(id(obj))
+        return ref if ref is not None else self._synced_ref(obj)
+
 def _patch_json(doc, events):
-    serializer = Serializer(references=doc.models.synced_references)
+    serializer = _SyncedSerializer(doc)
     patch = {"events": serializer.encode(events)}
     doc.models.flush_synced(lambda model: not serializer.has_ref(model))
     buffers = js.Map.new()
