@@ -35,6 +35,7 @@ __all__ = [
     "bic",
     "detect_collapse",
     "e_step",
+    "e_step_and_lower_bound",
     "fit",
     "initial_mixture",
     "kmeans_e_step",
@@ -323,8 +324,10 @@ def _estimate_weighted_log_prob(X: np.ndarray, mixture: Mixture) -> np.ndarray:
     return out
 
 
-def _e_step(X: np.ndarray, mixture: Mixture):
-    """log p(x_i), shape (n_samples,), and responsibilities, shape (n_components, n_samples).
+def _e_step(X: np.ndarray, mixture: Mixture, bound_resp_t: np.ndarray | None = None):
+    """log p(x_i), shape (n_samples,), and responsibilities, shape (n_components, n_samples);
+    with ``bound_resp_t`` (other responsibilities, transposed) also the lower bound of those
+    under ``mixture``, from the same pass (else None).
 
     log p(x_i) = log sum_k exp(w_ik) is taken as top_i + log sum_k exp(w_ik - top_i) with
     top_i = max_k w_ik, so nothing overflows; the responsibilities are those shifted
@@ -333,8 +336,11 @@ def _e_step(X: np.ndarray, mixture: Mixture):
     XT, terms = _columns(X), _density_terms(X, mixture)
     log_norm = np.empty(X.shape[0])
     resp_t = np.empty((mixture.n_components, X.shape[0]))
+    bound = None if bound_resp_t is None else 0.0
     for block in _blocks(X.shape[0]):
         weighted = _weighted_log_prob(XT[:, block], terms)
+        if bound_resp_t is not None:
+            bound += _bound_terms(weighted, bound_resp_t[:, block])
         top = weighted.max(axis=0)
         top[~np.isfinite(top)] = 0.0
         weighted -= top
@@ -342,7 +348,7 @@ def _e_step(X: np.ndarray, mixture: Mixture):
         total = weighted.sum(axis=0)
         np.divide(weighted, total, out=resp_t[:, block])
         log_norm[block] = np.log(total) + top
-    return log_norm, resp_t
+    return log_norm, resp_t, bound
 
 
 def e_step(X, mixture: Mixture):
@@ -361,7 +367,7 @@ def e_step(X, mixture: Mixture):
         The total log-likelihood ``sum_i log p(x_i)`` under ``mixture``.
     """
     X = _check_X(X)
-    log_norm, resp_t = _e_step(X, mixture)
+    log_norm, resp_t, _ = _e_step(X, mixture)
     return resp_t.T, float(log_norm.sum())
 
 
@@ -402,13 +408,41 @@ def lower_bound(X, resp, mixture: Mixture) -> float:
             f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} components."
         )
     resp_t = np.ascontiguousarray(resp.T)  # free for e_step's output, already transposed
+    return float(_bound_terms(_estimate_weighted_log_prob(X, mixture), resp_t))
+
+
+def _bound_terms(weighted: np.ndarray, resp_t: np.ndarray) -> float:
+    """sum_ik q_ik (w_ik - log q_ik) for w = log pi_k N(x_i | k) and q = ``resp_t``, both of
+    shape (n_components, n); ``weighted`` is left as it was."""
     positive = resp_t > 0
-    terms = _estimate_weighted_log_prob(X, mixture)
-    terms -= np.log(resp_t, out=np.zeros_like(resp_t), where=positive)
-    terms *= resp_t
+    terms = np.log(resp_t, out=np.zeros_like(resp_t), where=positive)
+    np.subtract(weighted, terms, out=terms)
+    with np.errstate(invalid="ignore"):  # -inf * 0 where a weight is 0: zeroed just below
+        terms *= resp_t
     if not positive.all():
         terms[~positive] = 0.0  # also where a zero weight made log pi_k = -inf
     return float(terms.sum())
+
+
+def e_step_and_lower_bound(X, mixture: Mixture, resp):
+    """:func:`e_step` under ``mixture`` and :func:`lower_bound` of (``resp``, ``mixture``) in one
+    pass over the data (the M-step's new log-likelihood and the ELBO it reached).
+
+    Returns
+    -------
+    new_resp : ndarray of shape (n_samples, n_components)
+    log_likelihood : float
+    lower_bound : float
+        Of the given ``resp`` (not ``new_resp``); equal to :func:`lower_bound` up to rounding.
+    """
+    X = _check_X(X)
+    resp = _check_resp(X, resp)
+    if resp.shape[1] != mixture.n_components:
+        raise ValueError(
+            f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} components."
+        )
+    log_norm, resp_t, bound = _e_step(X, mixture, np.ascontiguousarray(resp.T))
+    return resp_t.T, float(log_norm.sum()), bound
 
 
 # --------------------------------------------------------------------------------------------------
@@ -820,7 +854,7 @@ def _run_em(X, mixture, covariance_type, reg_covar, tol, max_iter):
     previous = -np.inf
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        log_norm, resp_t = _e_step(X, mixture)
+        log_norm, resp_t, _ = _e_step(X, mixture)
         total = float(log_norm.sum())
         history.append(total)
         mixture = _m_step(X, resp_t, covariance_type, reg_covar)
@@ -828,7 +862,7 @@ def _run_em(X, mixture, covariance_type, reg_covar, tol, max_iter):
             converged = True
             break
         previous = total
-    log_norm, resp_t = _e_step(X, mixture)
+    log_norm, resp_t, _ = _e_step(X, mixture)
     return mixture, resp_t.T, float(log_norm.sum()), tuple(history), converged, n_iter
 
 

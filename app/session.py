@@ -664,9 +664,8 @@ class Session(Explorations, param.Parameterized):
             else:
                 mixture = em.m_step(X, resp, covariance_type=self.covariance_type,
                                     reg_covar=self.reg_covar)
-                next_resp, ll = em.e_step(X, mixture)
+                next_resp, ll, elbo = em.e_step_and_lower_bound(X, mixture, resp)
                 self._next_resp = (mixture, next_resp, ll)
-                elbo = em.lower_bound(X, resp, mixture)
                 inertia = None
                 events, starved = self._judge_collapse(em.detect_collapse(X, mixture, resp))
                 before = self._previous_ll()

@@ -399,3 +399,25 @@ def test_engine_never_writes_into_X(X):
     em.detect_collapse(X, mixture)
     em.m_step(X, em.e_step(X, mixture)[0])
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("covariance_type", em.COVARIANCE_TYPES)
+def test_e_step_and_lower_bound_is_both_in_one_pass(covariance_type):
+    """The M-step's new responsibilities and log-likelihood, and the ELBO of the old
+    responsibilities under the new mixture: what e_step and lower_bound give apart, also with a
+    responsibility of exactly 0 and a component of weight 0, over more than one block."""
+    X = np.random.default_rng(3).normal(size=(em._BLOCK + 700, 2)) * [3.0, 1.0]
+    mixture = em.initial_mixture(X, 3, covariance_type=covariance_type,
+                                 rng=np.random.default_rng(1))
+    resp, _ = em.e_step(X, mixture)
+    resp[:5] = [1.0, 0.0, 0.0]
+    new = em.m_step(X, resp, covariance_type=covariance_type)
+    together = em.e_step_and_lower_bound(X, new, resp)
+    apart = (*em.e_step(X, new), em.lower_bound(X, resp, new))
+    np.testing.assert_array_equal(together[0], apart[0])
+    assert together[1] == apart[1]
+    assert together[2] == pytest.approx(apart[2], rel=1e-12)
+    starved = em.Mixture(np.array([0.5, 0.5, 0.0]), new.means, new.covariances, new.covariance_type)
+    assert em.e_step_and_lower_bound(X, starved, resp)[2] == em.lower_bound(X, resp, starved)
+    with pytest.raises(ValueError):
+        em.e_step_and_lower_bound(X, new, resp[:, :2])
