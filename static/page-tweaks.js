@@ -115,6 +115,31 @@
     console.warn("EM Lab: BokehJS changed; renderers rewrite their stylesheets on every paint", error);
   }
 
+  // ---- a size computed from the frame follows the window -----------------------------------------
+  // The lab's points are sized from the plot frame's size (a CustomJSExpr with the plot among its
+  // arguments: app/views/plot.py's point_size_expr). BokehJS sets a new frame size on the plot
+  // without a change signal, so the expression kept its values until the next half-step: a
+  // window made larger or smaller (the lab moved to a projector, a phone turned) showed points
+  // sized for the old one. The signal is given when the frame's size changes.
+  try {
+    const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+    const frameSize = (view) => {
+      try {
+        return `${view.model.inner_width}x${view.model.inner_height}`;
+      } catch (error) {
+        return null;  // not laid out yet
+      }
+    };
+    const afterLayout = PlotView.prototype._after_layout;
+    PlotView.prototype._after_layout = function () {
+      const before = frameSize(this);
+      afterLayout.call(this);
+      if (before != null && frameSize(this) !== before) this.model.change.emit();
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; points resize only at the next half-step", error);
+  }
+
   // ---- a plot's font size is read once -----------------------------------------------------------
   // BokehJS reads the plot's computed font size (getComputedStyle) for each axis on every paint;
   // after a patch has changed text on the page that forces a style recalculation in the middle

@@ -121,6 +121,22 @@ def check_point_size(page, at_least=7.0):
     return size
 
 
+def check_points_follow_the_window(page):
+    """The window made larger (a projector) then as it was: the points take the size of the new
+    frame at once, with no half-step between (static/page-tweaks.js)."""
+    phase = page.locator(".emlab-status").first.get_attribute("data-phase")
+    viewport = page.viewport_size
+    sizes = [page.evaluate(POINT_SIZE_JS)]
+    for width, height in ((1920, 1080), (viewport["width"], viewport["height"])):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_function(f"() => ({POINT_SIZE_JS})()[1] !== {sizes[-1][1]}")
+        page.wait_for_timeout(300)  # (the glyph's data are set again after the layout)
+        sizes.append(page.evaluate(POINT_SIZE_JS))
+        check_point_size(page, at_least=8.0)
+    assert sizes[1][0] > sizes[0][0] and sizes[2][0] == pytest.approx(sizes[0][0]), sizes
+    assert page.locator(".emlab-status").first.get_attribute("data-phase") == phase
+
+
 def check_trace_ranges(page):
     """From iteration 0 the half-step axis reads 0 to at least 6; after the first M-step the
     start's ELBO is off the y scale and marked at the bottom edge, inside the range."""
@@ -290,6 +306,7 @@ def test_site_icons_points_trace_and_restarts(lab_site, site_page, screenshot):
     wait_status(page, iteration=0, phase="E")
     check_trace_ranges(page)
     check_point_size(page, at_least=8.0)
+    check_points_follow_the_window(page)
     check_restarts_mark(page)
     screenshot(page, "polish-site-1400x900")
 
