@@ -266,8 +266,9 @@ def _latest_only(events):
     return kept[::-1]
 
 # A patch as panel.io.pyodide._process_document_events makes it, but written as JSON text by
-# Python's json (Panel converts it to a tree of JS objects, which the message then copies: a
-# tenth of a half-step's Python) and its arrays as bytes the message hands over.
+# Python's json, as a Bokeh server sends it (Panel converts it to a tree of JS objects, which the
+# message then copies: a tenth of a half-step's Python), its arrays as bytes the message hands
+# over. (Bokeh's serializer writes only what JSON holds, non-finite numbers as tagged strings.)
 def _buffer_ref(value):
     if isinstance(value, Buffer):
         return value.ref
@@ -302,7 +303,6 @@ def _patch_json(doc, events):
     buffers = js.Map.new()
     for buffer in serializer.buffers:
         buffers.set(buffer.id, pyodide.ffi.to_js(buffer.to_bytes()).buffer)
-    # (Bokeh writes non-finite numbers as tagged strings: a bare NaN here is an error.)
     return json.dumps(patch, default=_buffer_ref, allow_nan=False, separators=(",", ":")), buffers
 
 def _emlab_flush():
