@@ -408,7 +408,7 @@ def lower_bound(X, resp, mixture: Mixture) -> float:
             f"resp has {resp.shape[1]} columns but the mixture has {mixture.n_components} components."
         )
     resp_t = np.ascontiguousarray(resp.T)  # free for e_step's output, already transposed
-    return float(_bound_terms(_estimate_weighted_log_prob(X, mixture), resp_t))
+    return _bound_terms(_estimate_weighted_log_prob(X, mixture), resp_t)
 
 
 def _bound_terms(weighted: np.ndarray, resp_t: np.ndarray) -> float:
