@@ -42,6 +42,32 @@
     console.warn("EM Lab: BokehJS changed; sliders have no accessible name", error);
   }
 
+  // ---- a tap leaves no tooltip over the next button ----------------------------------------------
+  // Panel shows a button's description when the mouse enters it and hides it when it leaves. A
+  // tap on a phone or tablet is followed by a mouse entering (the browser's compatibility
+  // events) that never leaves: the E-step's tooltip then stayed open over the M-step button, the
+  // next one to press. A mouse that enters after a touch is not a mouse: the tooltip stays shut.
+  try {
+    const view = Bokeh.Models.get("panel.models.widgets.Button").prototype.default_view;
+    const render = view.prototype.render;
+    view.prototype.render = function () {
+      if (!this.emlabTouchChecked) {
+        let touched = false;
+        this.el.addEventListener("pointerover", (event) => {
+          touched = event.pointerType !== "mouse";
+        });
+        // (at the button itself, before Panel's own listener: capture listeners come first)
+        this.el.addEventListener("mouseenter", (event) => {
+          if (touched) event.stopImmediatePropagation();
+        }, true);
+        this.emlabTouchChecked = true;
+      }
+      return render.call(this);
+    };
+  } catch (error) {
+    console.warn("EM Lab: Panel changed; a tap may leave a button's tooltip open", error);
+  }
+
   // ---- plots paint a patch once it is whole ----------------------------------------------------
   // A patch from Python is one consistent state, but BokehJS applies it change by change, and a
   // layout change late in a patch (a text that changed size) paints the plots at once

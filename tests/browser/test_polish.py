@@ -326,3 +326,38 @@ def test_site_two_collapses(lab_site, site_page, screenshot):
     page = open_live(site_page, lab_site + "/" + TWO_COLLAPSES + "&steps=6")
     check_two_collapses(page)
     screenshot(page, "polish-site-two-collapses")
+
+
+VISIBLE_TOOLTIPS_JS = """() => [...Bokeh.documents[0].all_models].filter(
+    (m) => m.type === 'Tooltip' && m.visible).length"""
+
+
+def test_site_a_tap_leaves_no_tooltip_over_the_next_button(lab_site, site_page):
+    """On a phone, tapping E-step does not leave its description open over the M-step button
+    (the browser's mouse events after a tap enter the button and never leave); M-step is tapped
+    next and steps. A mouse still opens the description (static/page-tweaks.js)."""
+    page = site_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_live(page, lab_site)
+    wait_status(page, iteration=0, phase="E")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+
+    def tap(name):
+        button = page.get_by_role("button", name=name, exact=True)
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    tap("E-step")
+    wait_status(page, iteration=1, phase="M")
+    page.wait_for_timeout(1200)  # (Panel opens a description 0.5 s after the mouse enters)
+    assert page.evaluate(VISIBLE_TOOLTIPS_JS) == 0
+    tap("M-step")
+    wait_status(page, iteration=1, phase="E")
+    # A mouse on a button opens its description, as before.
+    page.get_by_role("button", name="Step back", exact=True).hover()
+    page.wait_for_function(f"() => ({VISIBLE_TOOLTIPS_JS})() === 1", timeout=5_000)
+    page.mouse.move(1, 1)
