@@ -129,8 +129,8 @@ def check_points_follow_the_window(page):
     sizes = [page.evaluate(POINT_SIZE_JS)]
     for width, height in ((1920, 1080), (viewport["width"], viewport["height"])):
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_function(f"() => ({POINT_SIZE_JS})()[1] !== {sizes[-1][1]}")
-        page.wait_for_timeout(300)  # (the glyph's data are set again after the layout)
+        # (the glyph's data are set again after the new layout: wait for that, not a while)
+        page.wait_for_function(f"() => ({POINT_SIZE_JS})()[0] !== {sizes[-1][0]}")
         sizes.append(page.evaluate(POINT_SIZE_JS))
         check_point_size(page, at_least=8.0)
     assert sizes[1][0] > sizes[0][0] and sizes[2][0] == pytest.approx(sizes[0][0]), sizes
