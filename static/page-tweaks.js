@@ -309,6 +309,116 @@
     reuseTypesetEquations();
   }
 
+  // ---- a cloud of dots is drawn as one image ---------------------------------------------------
+  // Without GPU acceleration (a school's virtual machine, this repository's test machines) the
+  // plots are drawn on a plain canvas (static/handler.js), where BokehJS draws a scatter one
+  // circle at a time: a colour string to make and parse and a path to fill per point, then an
+  // antialiased circle per point for the browser's software rasterizer when the frame is shown.
+  // For the lab's 2,000 points that was ~13 ms of every half-step's paint, its largest part.
+  // Circles without an outline (the lab's points) are drawn here into one pixel buffer instead,
+  // each pixel covered by the share of it inside the circle and blended over what is there as
+  // the canvas blends, and the buffer goes onto the canvas as one image (~2 ms). Everything else
+  // (outlines, other markers, angles, an SVG export) is drawn by BokehJS.
+  try {
+    const {ScatterView} = Bokeh.require("models/glyphs/scatter");
+    const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+    const paintPaths = ScatterView.prototype._paint;
+    ScatterView.prototype.emlabPaintPaths = paintPaths;  // (the browser tests compare the two)
+    ScatterView.prototype._paint = function (ctx, indices, data) {
+      const {sx, sy, size, angle, marker} = {...this, ...data};
+      const {fill, line, hatch} = this.visuals;
+      const m = ctx instanceof CanvasRenderingContext2D ? ctx.getTransform() : null;
+      if (!littleEndian || m == null || m.b !== 0 || m.c !== 0 || m.a !== m.d || line.doit
+          || hatch.doit || !isScalar(marker, "circle") || !isScalar(angle, 0)) {
+        return paintPaths.call(this, ctx, indices, data);
+      }
+      drawDots(ctx, m, indices, sx, sy, size, fill.fill_color, fill.fill_alpha);
+    };
+  } catch (error) {
+    console.warn("EM Lab: BokehJS changed; dots are drawn one circle at a time", error);
+  }
+  function isScalar(uniform, value) {
+    return uniform.is_Scalar() && uniform.value === value;
+  }
+
+  // One buffer for every cloud (they are painted one after another), grown to the largest.
+  let dotPixels = null;
+  let dotCanvas = null;
+  function drawDots(ctx, m, indices, sx, sy, size, color, alpha) {
+    const scale = m.a;  // CSS pixels to the canvas's pixels
+    const {width, height} = ctx.canvas;
+    // The box the dots cover, in the canvas's pixels.
+    let left = width, top = height, right = -1, bottom = -1;
+    for (const i of indices) {
+      const x = scale * sx[i] + m.e, y = scale * sy[i] + m.f, r = scale * size.get(i) / 2 + 1;
+      if (!isFinite(x + y + r)) continue;
+      left = Math.min(left, Math.floor(x - r));
+      top = Math.min(top, Math.floor(y - r));
+      right = Math.max(right, Math.ceil(x + r));
+      bottom = Math.max(bottom, Math.ceil(y + r));
+    }
+    left = Math.max(left, 0);
+    top = Math.max(top, 0);
+    right = Math.min(right, width - 1);
+    bottom = Math.min(bottom, height - 1);
+    if (right < left || bottom < top) return;
+    const boxWidth = right - left + 1, boxHeight = bottom - top + 1;
+    if (!dotPixels || dotPixels.width < boxWidth || dotPixels.height < boxHeight) {
+      const w = Math.max(boxWidth, dotPixels ? dotPixels.width : 0);
+      const h = Math.max(boxHeight, dotPixels ? dotPixels.height : 0);
+      dotPixels = new ImageData(w, h);
+      dotCanvas = document.createElement("canvas");
+      dotCanvas.width = w;
+      dotCanvas.height = h;
+    }
+    const stride = dotPixels.width;
+    const pixels = new Uint32Array(dotPixels.data.buffer);  // 0xAABBGGRR (little-endian RGBA)
+    for (let row = 0; row < boxHeight; row++) pixels.fill(0, row * stride, row * stride + boxWidth);
+
+    for (const i of indices) {
+      const cx = scale * sx[i] + m.e - left, cy = scale * sy[i] + m.f - top;
+      const radius = scale * size.get(i) / 2;
+      const rgba = color.get(i);  // 0xRRGGBBAA
+      const opacity = ((rgba & 0xff) / 255) * alpha.get(i);
+      if (!isFinite(cx + cy + radius) || !(opacity > 0) || !(radius > 0)) continue;
+      const red = rgba >>> 24, green = (rgba >>> 16) & 0xff, blue = (rgba >>> 8) & 0xff;
+      const x0 = Math.max(0, Math.floor(cx - radius - 0.5));
+      const x1 = Math.min(boxWidth - 1, Math.ceil(cx + radius + 0.5));
+      const y0 = Math.max(0, Math.floor(cy - radius - 0.5));
+      const y1 = Math.min(boxHeight - 1, Math.ceil(cy + radius + 0.5));
+      // A pixel whose centre is within radius - 1/2 is covered whole; beyond radius + 1/2, not.
+      const whole = radius > 0.5 ? (radius - 0.5) ** 2 : -1;
+      const none = (radius + 0.5) ** 2;
+      for (let y = y0; y <= y1; y++) {
+        const dy = y + 0.5 - cy;
+        for (let x = x0, at = y * stride + x0; x <= x1; x++, at++) {
+          const dx = x + 0.5 - cx;
+          const d2 = dx * dx + dy * dy;
+          if (d2 >= none) continue;
+          const a = d2 <= whole ? opacity : opacity * Math.min(1, radius + 0.5 - Math.sqrt(d2));
+          const under = pixels[at];
+          if (under === 0) {
+            pixels[at] = ((a * 255 + 0.5) << 24) | (blue << 16) | (green << 8) | red;
+            continue;
+          }
+          // Source-over with unpremultiplied colours: the dot's share and what shows through.
+          const through = ((under >>> 24) / 255) * (1 - a);
+          const out = a + through;
+          const own = a / out, kept = through / out;
+          pixels[at] = ((out * 255 + 0.5) << 24)
+            | ((blue * own + ((under >>> 16) & 0xff) * kept + 0.5) << 16)
+            | ((green * own + ((under >>> 8) & 0xff) * kept + 0.5) << 8)
+            | (red * own + (under & 0xff) * kept + 0.5);
+        }
+      }
+    }
+    dotCanvas.getContext("2d").putImageData(dotPixels, 0, 0, 0, 0, boxWidth, boxHeight);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);  // (the clip set by BokehJS stays)
+    ctx.drawImage(dotCanvas, 0, 0, boxWidth, boxHeight, left, top, boxWidth, boxHeight);
+    ctx.restore();
+  }
+
   // ---- no CSS lookups for plot colours ---------------------------------------------------------
   // BokehJS 3.9 lets CSS override a plot's colours and line styles (`--bk-*` custom properties),
   // so it reads the element's computed style for every visual attribute it paints: every axis

@@ -355,6 +355,52 @@ def check_equations_and_font_sizes(page):
         assert sizes and all(kept == css for kept, css in sizes), (width, sizes)
 
 
+# The main plot painted again, its points drawn by static/page-tweaks.js or (paths=true) by
+# BokehJS's own route (one canvas path per circle), counting the fills made on a canvas.
+REPAINT_POINTS_JS = """async (paths) => {
+  const {ScatterView} = Bokeh.require("models/glyphs/scatter");
+  const proto = ScatterView.prototype;
+  proto.emlabTweak = proto.emlabTweak ?? proto._paint;
+  proto._paint = paths ? proto.emlabPaintPaths : proto.emlabTweak;
+  const plot = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name('emlab-main-plot'));
+  const points = Bokeh.documents[0].get_model_by_name('emlab-points').data.x.length;
+  const fill = CanvasRenderingContext2D.prototype.fill;
+  let fills = 0;
+  CanvasRenderingContext2D.prototype.fill = function (...args) {
+    fills += 1;
+    return fill.apply(this, args);
+  };
+  try {
+    plot.request_paint();
+    for (let frame = 0; frame < 3; frame++) await new Promise(requestAnimationFrame);
+  } finally {
+    CanvasRenderingContext2D.prototype.fill = fill;
+  }
+  return {fills, points};
+}"""
+
+
+def check_points_drawn_as_one_image(page):
+    """On a plain canvas (no GPU here) static/page-tweaks.js draws the main plot's points into
+    one image instead of a canvas path per point: a repaint fills far fewer paths than there
+    are points, and looks as BokehJS's own drawing does (the two compared pixel by pixel: the
+    same on average, edges a little apart)."""
+    drawn = page.evaluate(REPAINT_POINTS_JS, False)
+    tweaked = plot_pixels(page)
+    by_paths = page.evaluate(REPAINT_POINTS_JS, True)
+    reference = plot_pixels(page)
+    page.evaluate(REPAINT_POINTS_JS, False)
+    assert drawn["points"] >= 100, drawn
+    assert by_paths["fills"] >= drawn["points"], by_paths  # (the reference is BokehJS's route)
+    assert drawn["fills"] < 50, f"{drawn['fills']} fills for {drawn['points']} points"
+    assert tweaked.shape == reference.shape
+    diff = np.abs(tweaked - reference)
+    covered = np.abs(reference - reference[4, 4]).sum(axis=2) > 30  # (not the background)
+    assert covered.mean() > 0.01, "no points on the plot"
+    assert diff.mean() < 0.5 and np.percentile(diff, 99.5) < 40, \
+        (diff.mean(), np.percentile(diff, 99.5), diff.max())
+
+
 def answer_wrong_then_right(page, step, timeout=60_000):
     """A lesson's question step (an app.lessons.Step with choices), answered as a student: a wrong
     choice first (its feedback shows under the choices, the step stays), then the right one (the

@@ -27,7 +27,8 @@ from conftest import (LIVE, SITE_FOLDERS, START_TIMEOUT, build_and_serve, deep_t
                       free_port, open_live, serve)
 from labpage import (TO_DATA_JS, TO_PAGE_JS, assert_no_nan, check_checkbox_words_toggle,
                      check_equations_and_font_sizes, check_keyboard_shortcuts, check_lowering_k,
-                     check_no_css_sets_plot_visuals, check_phone_layout, check_sliders_are_named,
+                     check_no_css_sets_plot_visuals, check_phone_layout,
+                     check_points_drawn_as_one_image, check_sliders_are_named,
                      check_switching_data_sets, source, status, wait_rows, wait_status)
 
 pytestmark = pytest.mark.browser
@@ -298,6 +299,7 @@ def test_lab_page_tweaks_checkbox_words_toggle_and_no_css_sets_plot_colours(lab)
     check_sliders_are_named(lab)
     check_no_css_sets_plot_visuals(lab)
     check_equations_and_font_sizes(lab)
+    check_points_drawn_as_one_image(lab)
 
 
 def test_lab_embed_query_gives_the_compact_layout(lab_site, site_page, screenshot):
