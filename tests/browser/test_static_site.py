@@ -510,6 +510,21 @@ def test_lab_link_with_a_part_hidden_is_built_for_it(lab_site, site_page):
     assert "Data set" not in deep_text(page)
 
 
+def test_lab_framed_by_a_page_that_is_not_secure_starts_from_its_snapshot(lab_site, site_page):
+    """A course page served over http:// is not a secure context, and nor is the lab it frames:
+    there is no crypto.subtle to check the snapshot's files with, so the browser checks them
+    (their sha256 as Subresource Integrity) and the frame still starts from the snapshot."""
+    page = site_page
+    page.set_content(f'<iframe src="{lab_site}/?embed=1" width="800" height="600"></iframe>')
+    page.frame_locator("iframe").locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
+    frame = page.locator("iframe").element_handle().content_frame()
+    assert frame.evaluate("() => [isSecureContext, Boolean(crypto.subtle)]") == [False, False]
+    assert frame.evaluate("window.emlab.timings.start") == "snapshot"
+    frame.get_by_role("button", name="E-step").click()
+    frame.locator('.emlab-status[data-iteration="1"][data-phase="M"]').first.wait_for(
+        timeout=30_000)
+
+
 # ---- the snapshot start falls back to the ordinary one --------------------------------------
 
 @pytest.fixture(scope="module")
@@ -571,6 +586,29 @@ def test_lab_with_corrupt_snapshot_bytes_starts_the_ordinary_way(lab_site, alter
     notes: list[str] = []
     _starts_the_ordinary_way(site_page, base, notes)
     assert "sha256" in notes[0]
+
+
+def test_lab_framed_not_securely_with_corrupt_snapshot_bytes_starts_the_ordinary_way(
+        lab_site, altered_site, site_page):
+    """Where the browser checks the files (a frame in a page that is not secure), altered bytes
+    are refused too: the frame starts the ordinary way, with the worker's one note."""
+    base, folder = altered_site
+    _restore_copy(lab_site, folder)
+    path = folder / "pyodide" / "emlab-start-files.bin.gz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    page = site_page
+    notes: list[str] = []
+    page.on("console", lambda m: "without the saved start" in m.text and notes.append(m.text))
+    page.set_content(f'<iframe src="{base}/" width="1000" height="800"></iframe>')
+    page.frame_locator("iframe").locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
+    frame = page.locator("iframe").element_handle().content_frame()
+    assert frame.evaluate("window.emlab.timings.start") == "ordinary"
+    assert notes and len(set(notes)) == 1 and "sha256" in notes[0], notes
+    frame.get_by_role("button", name="E-step").click()
+    frame.locator('.emlab-status[data-iteration="1"][data-phase="M"]').first.wait_for(
+        timeout=30_000)
 
 
 def test_lab_with_a_snapshot_of_another_runtime_build_starts_the_ordinary_way(
