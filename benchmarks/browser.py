@@ -150,7 +150,7 @@ def load(context, url: str) -> dict:
     return timings
 
 
-def load_times(p, url: str, runs: int) -> tuple[list[dict], list[dict]]:
+def load_times(p, url: str, runs: int, warm_too: bool = True) -> tuple[list[dict], list[dict]]:
     """Cold (fresh profile each run) and warm (second load in the same profile) timings."""
     cold, warm = [], []
     for _ in range(runs):
@@ -159,7 +159,8 @@ def load_times(p, url: str, runs: int) -> tuple[list[dict], list[dict]]:
             profile, executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             cold.append(load(context, url))
-            warm.append(load(context, url))
+            if warm_too:
+                warm.append(load(context, url))
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
@@ -291,6 +292,26 @@ def print_load_figures(p, runs: int, base: str, fallback_base: str) -> None:
           f"(a') {median(fb_cold, 'bytes') / 1e6:.1f} MB, "
           f"(b) {median(ref_cold, 'bytes') / 1e6:.1f} MB; warm: (a) "
           f"{median(lab_warm, 'bytes') / 1e6:.1f} MB")
+    print_link_starts(p, runs, base, ref_c)
+
+
+# Links a course page or a teacher hands out: opened from the saved lab (their state applied to
+# it) or, where the link changes which parts the page has, built and drawn.
+LINKS = ("?embed=1", "?lesson=soft-vs-hard", "?embed=1&lesson=local-optima", "?hide=data",
+         "?lesson=trace-lab")
+
+
+def print_link_starts(p, runs: int, base: str, ref_cold: float) -> None:
+    """Cold load-to-live of each of LINKS (interleaved run by run), against the bare page's."""
+    rows = {link: [] for link in LINKS}
+    for _ in range(runs):
+        for link in LINKS:
+            rows[link].extend(load_times(p, base + link, 1, warm_too=False)[0])
+    print(f"links, cold load to interactive, median of {runs} (ms; ratio to (b) cold):")
+    for link, cold in rows.items():
+        how = sorted({f"{row.get('start')} start, lab {row.get('lab')}" for row in cold})
+        c = median(cold, "interactive")
+        print(f"  {link:32s} {c:8.0f} {c / ref_cold:8.2f}   ({'; '.join(how)})")
 
 
 def main() -> None:
