@@ -21,9 +21,13 @@ from app.views.lab import Lab
 TAKEN = ["?embed=1", "?data=iris&k=4&steps=3", "?data=old_faithful&k=2&cov=diag&steps=5",
          "?k=3&means=0,0;1,1;-2,3&steps=2", "?lesson=soft-vs-hard", "?lesson=local-optima&embed=1",
          "?hide=bic,restarts,upload&data=six_points", "?k=abc&steps=-4&data=nope",
-         "?lesson=no-such-lesson", "?mode=kmeans&steps=4&tol=1e-6"]
+         "?lesson=no-such-lesson", "?mode=kmeans&steps=4&tol=1e-6", "?hide=data",
+         "?lesson=shapes&hide=share,data",
+         # static/embed-example.html's second frame
+         "?embed=1&data=old_faithful&k=2&means=2,55;4.5,80&steps=3"
+         "&hide=restarts,bic,upload,export,share"]
 # Links that need views built otherwise.
-REFUSED = ["?hide=data", "?hide=narration,loglik", "?hide=breakit", "?lesson=trace-lab"]
+REFUSED = ["?hide=narration,loglik", "?hide=breakit", "?hide=data,keys", "?lesson=trace-lab"]
 
 
 def _page(lab):
@@ -42,6 +46,7 @@ def _page(lab):
                 lab.lesson_run.step),
         header=len(lab._layout.objects) == 2,
         status=lab.loglik.status.object, share=lab.share.hidden,
+        left=[type(card.objects[0]).__name__ for card in lab._left],
     )
 
 

@@ -31,9 +31,10 @@ from app.views.share import LinkNotes, ShareLink
 from app.views.state import ViewState
 
 
-# The parts a link may hide that are tabs of the explorers (the others change how a view lays
-# itself out; see Lab.open_link).
+# The parts a link may hide that are tabs of the explorers, and those that are whole cards of the
+# left column (the others change how a view lays itself out; see Lab.open_link).
 TAB_PARTS = frozenset({"inspect", "predict", "restarts", "bic", "upload", "export"})
+CARD_PARTS = frozenset({"share", "data"})
 
 
 class Lab(pn.viewable.Viewer):
@@ -111,14 +112,14 @@ class Lab(pn.viewable.Viewer):
         with a query is opened from it this way, instead of building every view again.
 
         False, with nothing changed, when the link needs views built otherwise: parts hidden
-        other than the explorers' tabs (a view lays itself out without them), or this lab was
-        not opened without a query.
+        other than the explorers' tabs and the left column's cards (a view lays itself out
+        without them), or this lab was not opened without a query.
         """
         if self.embedded or self.hidden or self.lesson is not None or self.link_notes:
             return False
         hidden = frozenset(link.hide)
         lesson = self.lesson_run.lessons.get(link.lesson) if link.lesson is not None else None
-        if not (hidden | (lesson.setup.hide if lesson else frozenset())) <= TAB_PARTS:
+        if not (hidden | (lesson.setup.hide if lesson else frozenset())) <= TAB_PARTS | CARD_PARTS:
             return False
         # (Only what the link changes is set: every change is a part of the page's first patch.)
         notes = urlstate.apply(self.session, link)
@@ -130,10 +131,18 @@ class Lab(pn.viewable.Viewer):
         if self.link_notes:
             self.notes.notes = list(self.link_notes)
         self._show_tabs(self.hidden)
+        if self._left.objects != self._left_cards():
+            self._left.objects = self._left_cards()
         if self.embedded:
             self._center.stylesheets = [_plot_css(self.embedded)]
             self._layout.objects = [self._body]
         return True
+
+    def _left_cards(self):
+        """The left column's cards not hidden: the Share box, the data set picker, the controls."""
+        return [card for part, card in (("share", self._share_card), ("data", self._data_card),
+                                        ("controls", self._controls_card))
+                if part not in self.hidden]
 
     def _tab_list(self, hidden):
         """The explorers' tabs not ``hidden``: (title, view) pairs."""
@@ -155,12 +164,10 @@ class Lab(pn.viewable.Viewer):
         # from the children; said explicitly, it does not warn). The heights that implies
         # (`height: 100%` of the window) are undone in _GRID_CSS and _PAGE_CSS.
         stretch = dict(sizing_mode="stretch_both", margin=0)
-        left = pn.Column(
-            *([pn.Column(self.share, **card)] if shown("share") else []),
-            *([pn.Column(self.data.picker_view(), **card)] if shown("data") else []),
-            pn.Column(self.controls, **card),
-            css_classes=["emlab-left"], **column,
-        )
+        self._share_card = pn.Column(self.share, **card)
+        self._data_card = pn.Column(self.data.picker_view(), **card)
+        self._controls_card = pn.Column(self.controls, **card)
+        left = self._left = pn.Column(*self._left_cards(), css_classes=["emlab-left"], **column)
         center = self._center = pn.Column(
             self.notes,
             # stretch_both: the plot fills its card, whose height comes from _plot_css. The

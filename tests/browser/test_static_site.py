@@ -501,13 +501,27 @@ def test_lesson_link_shows_a_skeleton_while_loading(lab_site, site_page):
 
 
 def test_lab_link_with_a_part_hidden_is_built_for_it(lab_site, site_page):
-    """A link hiding a part a view lays itself out without (the data set picker) is not opened
-    from the saved lab: the lab is built for it, and drawn."""
-    page = open_live(site_page, lab_site + "/?hide=data")
+    """A link hiding a part a view lays itself out without (the keyboard hints in the controls)
+    is not opened from the saved lab: the lab is built for it, and drawn."""
+    page = open_live(site_page, lab_site + "/?hide=keys")
     wait_status(page, iteration=0, phase="E")
     timings = page.evaluate("window.emlab.timings")
     assert timings["lab"] == "built" and timings["page"] == "drawn"
-    assert "Data set" not in deep_text(page)
+    assert "Keys:" not in deep_text(page) and "Data set" in deep_text(page)
+
+
+def test_lab_link_hiding_left_cards_is_opened_from_the_saved_lab(lab_site, site_page):
+    """A link hiding whole cards of the left column (the Share box, the data set picker) is
+    opened from the saved lab: the cards leave the page, the rest works."""
+    page = open_live(site_page, lab_site + "/?hide=share,data&data=iris&k=3")
+    wait_status(page, iteration=0, phase="E")
+    timings = page.evaluate("window.emlab.timings")
+    assert timings["lab"] == "saved" and timings["page"] == "prerendered copy"
+    text = deep_text(page)
+    assert "Data set" not in text and "Share link" not in text and "150 points" not in text
+    page.get_by_role("button", name="E-step").click()
+    wait_status(page, iteration=1, phase="M")
+    assert_no_nan(page)
 
 
 def test_lab_framed_by_a_page_that_is_not_secure_starts_from_its_snapshot(lab_site, site_page):
