@@ -296,9 +296,10 @@ def print_load_figures(p, runs: int, base: str, fallback_base: str) -> None:
 
 
 # Links a course page or a teacher hands out: opened from the saved lab (their state applied to
-# it) or, where the link changes which parts the page has, built and drawn.
+# it) or, where a view lays itself out without a part the link hides (the keyboard hints) and for
+# the trace lab, built and drawn.
 LINKS = ("?embed=1", "?lesson=soft-vs-hard", "?embed=1&lesson=local-optima", "?hide=share,data",
-         "?hide=narration", "?lesson=trace-lab")
+         "?hide=keys", "?lesson=trace-lab")
 
 
 def print_link_starts(p, runs: int, base: str, ref_cold: float) -> None:

@@ -22,12 +22,13 @@ TAKEN = ["?embed=1", "?data=iris&k=4&steps=3", "?data=old_faithful&k=2&cov=diag&
          "?k=3&means=0,0;1,1;-2,3&steps=2", "?lesson=soft-vs-hard", "?lesson=local-optima&embed=1",
          "?hide=bic,restarts,upload&data=six_points", "?k=abc&steps=-4&data=nope",
          "?lesson=no-such-lesson", "?mode=kmeans&steps=4&tol=1e-6", "?hide=data",
-         "?lesson=shapes&hide=share,data",
+         "?lesson=shapes&hide=share,data", "?hide=narration,loglik&steps=2",
+         "?embed=1&hide=loglik,restarts", "?hide=narration&data=six_points",
          # static/embed-example.html's second frame
          "?embed=1&data=old_faithful&k=2&means=2,55;4.5,80&steps=3"
          "&hide=restarts,bic,upload,export,share"]
 # Links that need views built otherwise.
-REFUSED = ["?hide=narration,loglik", "?hide=breakit", "?hide=data,keys", "?lesson=trace-lab"]
+REFUSED = ["?hide=breakit", "?hide=data,keys", "?hide=narration,model", "?lesson=trace-lab"]
 
 
 def _page(lab):
@@ -47,6 +48,8 @@ def _page(lab):
         header=len(lab._layout.objects) == 2,
         status=lab.loglik.status.object, share=lab.share.hidden,
         left=[type(card.objects[0]).__name__ for card in lab._left],
+        right=[[type(o).__name__ for o in getattr(part, "objects", [part])] for part in lab._right],
+        trace_card=[type(o).__name__ for o in lab._trace_card],
     )
 
 
@@ -85,3 +88,15 @@ def test_the_page_without_a_query_is_taken_as_it_is():
     """No query: the saved lab is the page; nothing changes, nothing is sent."""
     lab, taken, sent, doc, root = _held_reopen("")
     assert taken and not sent
+
+
+def test_cards_taken_out_by_a_link_leave_the_status_line_live():
+    """A link hiding the trace and the narration takes them out of the saved lab's page; the
+    status line, moved into the trace's card on its own, still reaches the page."""
+    lab, taken, sent, doc, root = _held_reopen("?hide=narration,loglik")
+    assert taken
+    lab.session.e_step()
+    status = lab.loglik.status._models[root.ref["id"]][0]
+    assert status in set(doc.models)
+    assert 'data-iteration="1"' in html.unescape(status.text)
+    assert lab._loglik_view not in lab._trace_card and lab._talk_card not in lab._right

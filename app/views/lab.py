@@ -31,10 +31,11 @@ from app.views.share import LinkNotes, ShareLink
 from app.views.state import ViewState
 
 
-# The parts a link may hide that are tabs of the explorers, and those that are whole cards of the
-# left column (the others change how a view lays itself out; see Lab.open_link).
+# The parts a link may hide that are tabs of the explorers, and those that are cards of this
+# layout or a card's contents (the trace under the status line); the others change how a view
+# lays itself out (see Lab.open_link).
 TAB_PARTS = frozenset({"inspect", "predict", "restarts", "bic", "upload", "export"})
-CARD_PARTS = frozenset({"share", "data"})
+CARD_PARTS = frozenset({"share", "data", "narration", "loglik"})
 
 
 class Lab(pn.viewable.Viewer):
@@ -112,8 +113,8 @@ class Lab(pn.viewable.Viewer):
         with a query is opened from it this way, instead of building every view again.
 
         False, with nothing changed, when the link needs views built otherwise: parts hidden
-        other than the explorers' tabs and the left column's cards (a view lays itself out
-        without them), or this lab was not opened without a query.
+        other than the explorers' tabs and the layout's cards (a view lays itself out without
+        them), or this lab was not opened without a query.
         """
         if self.embedded or self.hidden or self.lesson is not None or self.link_notes:
             return False
@@ -131,8 +132,10 @@ class Lab(pn.viewable.Viewer):
         if self.link_notes:
             self.notes.notes = list(self.link_notes)
         self._show_tabs(self.hidden)
-        if self._left.objects != self._left_cards():
-            self._left.objects = self._left_cards()
+        for layout, objects in ((self._left, self._left_cards()), (self._right, self._right_cards()),
+                                (self._trace_card, self._trace_card_contents())):
+            if layout.objects != objects:
+                layout.objects = objects
         if self.embedded:
             self._center.stylesheets = [_plot_css(self.embedded)]
             self._layout.objects = [self._body]
@@ -143,6 +146,20 @@ class Lab(pn.viewable.Viewer):
         return [card for part, card in (("share", self._share_card), ("data", self._data_card),
                                         ("controls", self._controls_card))
                 if part not in self.hidden]
+
+    def _right_cards(self):
+        """The right column's cards: the lesson beside the plot, above the trace (in narrower
+        windows, with the right column under the plot, after the status line and trace, which
+        stay on the first screen), the status line and trace, the narration. A refused action's
+        message stays on screen when the narration is hidden (it hides itself when there is
+        none; an empty card would not)."""
+        talk = self._talk_card if "narration" not in self.hidden else self.narration.message
+        return [self._lessons_card, self._trace_card, talk]
+
+    def _trace_card_contents(self):
+        """The status line (iteration, next half-step, log-likelihood), always on screen, with
+        the trace under it unless hidden."""
+        return [self._loglik_view if "loglik" not in self.hidden else self.loglik.status]
 
     def _tab_list(self, hidden):
         """The explorers' tabs not ``hidden``: (title, view) pairs."""
@@ -158,7 +175,6 @@ class Lab(pn.viewable.Viewer):
     def _build(self):
         card = dict(sizing_mode="stretch_width", css_classes=["emlab-card"],
                     stylesheets=[_CARD_CSS], margin=(0, 0, 12, 0))
-        shown = lambda part: part not in self.hidden  # noqa: E731
         column = dict(sizing_mode="stretch_width", margin=0)
         # The plot's stretch_both makes every layout around it stretch_both too (Panel infers it
         # from the children; said explicitly, it does not warn). The heights that implies
@@ -180,20 +196,13 @@ class Lab(pn.viewable.Viewer):
         self._inspect_tab = pn.Column(self.resp_table, self.inspector, sizing_mode="stretch_width")
         self._data_tab = self.data.editing_view()
         tabs = self._tab_list(self.hidden)
-        # A refused action's message stays on screen even when the narration is hidden (the
-        # message hides itself when there is none; an empty card would not).
-        talk = (pn.Column(self.narration.message, self.narration.text, **card)
-                if shown("narration") else self.narration.message)
-        right = pn.Column(
-            # The lesson beside the plot, above the trace; in narrower windows (the right column
-            # under the plot) after the status line and trace, which stay on the first screen.
-            pn.Column(self.lessons, **card),
-            # The status line (iteration, next half-step, log-likelihood) is always on screen.
-            pn.Column(self.loglik if shown("loglik") else self.loglik.status,
-                      **{**card, "css_classes": ["emlab-card", "emlab-trace-card"]}),
-            talk,
-            css_classes=["emlab-right"], stylesheets=[_RIGHT_CSS], **column,
-        )
+        self._lessons_card = pn.Column(self.lessons, **card)
+        self._loglik_view = pn.panel(self.loglik)  # (once: a card holds it, or its status alone)
+        self._trace_card = pn.Column(*self._trace_card_contents(),
+                                     **{**card, "css_classes": ["emlab-card", "emlab-trace-card"]})
+        self._talk_card = pn.Column(self.narration.message, self.narration.text, **card)
+        right = self._right = pn.Column(*self._right_cards(), css_classes=["emlab-right"],
+                                        stylesheets=[_RIGHT_CSS], **column)
         # dynamic: only the open tab is rendered; the others when opened (the static site's
         # start builds, serialises and draws a quarter fewer models).
         self._tabs = pn.Tabs(*tabs, sizing_mode="stretch_width", dynamic=True)

@@ -510,15 +510,25 @@ def test_lab_link_with_a_part_hidden_is_built_for_it(lab_site, site_page):
     assert "Keys:" not in deep_text(page) and "Data set" in deep_text(page)
 
 
-def test_lab_link_hiding_left_cards_is_opened_from_the_saved_lab(lab_site, site_page):
-    """A link hiding whole cards of the left column (the Share box, the data set picker) is
-    opened from the saved lab: the cards leave the page, the rest works."""
-    page = open_live(site_page, lab_site + "/?hide=share,data&data=iris&k=3")
+def test_lab_link_hiding_cards_is_opened_from_the_saved_lab(lab_site, site_page):
+    """A link hiding cards of the layout (the Share box, the data set picker, the narration) and
+    the trace under the status line is opened from the saved lab: they leave the page, the
+    status line stays and follows the half-steps."""
+    page = open_live(site_page, lab_site + "/?hide=share,data,narration,loglik&data=iris&k=3")
     wait_status(page, iteration=0, phase="E")
     timings = page.evaluate("window.emlab.timings")
     assert timings["lab"] == "saved" and timings["page"] == "prerendered copy"
     text = deep_text(page)
     assert "Data set" not in text and "Share link" not in text and "150 points" not in text
+    shown = page.evaluate("""() => {
+      const all = (root) => [...root.querySelectorAll('*')].flatMap(
+          (el) => el.shadowRoot ? [el, ...all(el.shadowRoot)] : [el]);
+      const trace = Bokeh.documents[0].get_model_by_name('emlab-trace-plot');
+      const view = trace && Bokeh.index.find_one(trace);
+      return [Boolean(view && view.el.isConnected),
+              all(document).some((el) => el.classList.contains('emlab-narration'))];
+    }""")
+    assert shown == [False, False], shown
     page.get_by_role("button", name="E-step").click()
     wait_status(page, iteration=1, phase="M")
     assert_no_nan(page)
