@@ -15,13 +15,14 @@ serves it on 127.0.0.1 with build.py's own server and drives Debian's chromium:
   and what each page downloaded;
 - click-to-repaint of one half-step (click E-step/M-step until the status line shows the new
   phase, plus one animation frame) at N = 2000 and N = 20,000 points, K = 6, loaded through the
-  lab's own CSV upload and K slider; against the click's floor in this stack, measured in the same
-  browser in turn with it: benchmarks/click_floor_app.py (one figure of N per-point-coloured
-  circles and a button that recolours them from numpy), built by build.py like the lab, as a
-  plain Panel page (the same site without static/page-tweaks.js: the issue's reference) and
-  with the lab's page fixes (static/page-tweaks.js speeds up every Bokeh page, the floor's too);
-  the ratios are the lab's own overhead over the stack as it comes and over the stack as the
-  lab fixes it;
+  lab's own CSV upload and K slider; first with the lab the only page of its browser (as in a
+  class), then against the click's floor in this stack, measured in the same browser in turn
+  with it (every page is slower with the others open): benchmarks/click_floor_app.py (one
+  figure of N per-point-coloured circles and a button that recolours them from numpy), built by
+  build.py like the lab, as a plain Panel page (the same site without static/page-tweaks.js:
+  the issue's reference) and with the lab's page fixes (static/page-tweaks.js speeds up every
+  Bokeh page, the floor's too); the ratios are the lab's own overhead over the stack as it
+  comes and over the stack as the lab fixes it;
 - Play at the fastest speed, from iteration 0 with tol 10⁻⁶ (N = 2000 and 20,000, K = 6):
   half-steps that reached the page per second, and frames per second that showed a new one
   (Play waits for the page, so the two are equal when the page cannot draw 30 frames a second).
@@ -200,12 +201,15 @@ def open_lab_with(context, url: str, csv: Path, n_samples: int):
 
 def clicks_against_floors(p, url: str, floor_urls: list[str], csv: Path, n_samples: int,
                           clicks: int):
-    """Click-to-repaint of the lab's half-steps and of each floor page's recolour, clicked in
-    turn (a busy moment of the shared machine hits them all): medians of (lab total, lab Python,
-    then total and Python of each floor) in ms, the lab's page (for Play) and its main plot's
-    backend."""
+    """Click-to-repaint of the lab's half-steps, first with the lab the only page of its browser
+    (as in a class), then with each floor page's recolour clicked in turn (a busy moment of the
+    shared machine hits them all; every page is slower with the others open): medians of (lab
+    alone total, lab alone Python, lab total, lab Python, then total and Python of each floor)
+    in ms, the lab's page (for Play) and its main plot's backend."""
     context, profile = open_context(p)
     lab = open_lab_with(context, url, csv, n_samples)
+    alone = [lab.evaluate(CLICK_TO_REPAINT_JS, "E-step" if i % 2 == 0 else "M-step")
+             for i in range(clicks + 2)][2:]  # (the first two warm up)
     floors = []
     for floor_url in floor_urls:
         floors.append(context.new_page())
@@ -224,7 +228,8 @@ def clicks_against_floors(p, url: str, floor_urls: list[str], csv: Path, n_sampl
     for floor in floors:
         floor.close()
     lab.bring_to_front()
-    medians = [statistics.median(column) for column in zip(*rows)]
+    medians = [statistics.median(column) for column in zip(*alone)]
+    medians += [statistics.median(column) for column in zip(*rows)]
     backend = lab.evaluate("window.emlab.backend || 'webgl'")  # see static/handler.js
     return medians, lab, context, profile, backend
 
@@ -363,9 +368,9 @@ def main() -> None:
                 print_load_figures(p, args.runs, base, fallback_base)
             for n in () if args.load_only else (2000, 20_000):
                 csv = make_csv(work / f"points-{n}.csv", n)
-                (lab_ms, lab_python, plain_ms, plain_python, fixed_ms, fixed_python), page, \
-                    context, profile, backend = clicks_against_floors(p, base, floor_bases, csv,
-                                                                      n, args.clicks)
+                (alone_ms, alone_python, lab_ms, lab_python, plain_ms, plain_python, fixed_ms,
+                 fixed_python), page, context, profile, backend = clicks_against_floors(
+                    p, base, floor_bases, csv, n, args.clicks)
                 try:
                     steps, fps = play_rate(page)
                 finally:
@@ -373,7 +378,9 @@ def main() -> None:
                     shutil.rmtree(profile, ignore_errors=True)
                 print(f"N = {n:>6,}, K = 6 (main plot drawn with {backend}), median of "
                       f"{args.clicks} clicks each:")
-                print(f"  click-to-repaint of a half-step {lab_ms:6.1f} ms (Python in the worker "
+                print(f"  click-to-repaint of a half-step, the lab alone {alone_ms:6.1f} ms "
+                      f"(Python in the worker {alone_python:5.1f} ms)")
+                print(f"  and clicked in turn with the floors {lab_ms:6.1f} ms (Python "
                       f"{lab_python:5.1f} ms)")
                 print(f"  the floor's recolour as a plain Panel page {plain_ms:6.1f} ms (Python "
                       f"{plain_python:5.1f} ms): ratio {lab_ms / plain_ms:4.2f}")

@@ -132,9 +132,10 @@ class Lab(pn.viewable.Viewer):
         if self.link_notes:
             self.notes.notes = list(self.link_notes)
         self._show_tabs(self.hidden)
-        for layout, objects in ((self._left, self._left_cards()), (self._right, self._right_cards()),
+        for layout, objects in ((self._left, self._left_cards()),
+                                (self._right, self._right_cards()),
                                 (self._trace_card, self._trace_card_contents())):
-            if layout.objects != objects:
+            if layout.objects != objects:  # (the cards a link hides leave the page)
                 layout.objects = objects
         if self.embedded:
             self._center.stylesheets = [_plot_css(self.embedded)]
