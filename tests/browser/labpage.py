@@ -395,8 +395,6 @@ def check_points_drawn_as_one_image(page):
     assert drawn["fills"] < 50, f"{drawn['fills']} fills for {drawn['points']} points"
     assert tweaked.shape == reference.shape
     diff = np.abs(tweaked - reference)
-    covered = np.abs(reference - reference[4, 4]).sum(axis=2) > 30  # (not the background)
-    assert covered.mean() > 0.01, "no points on the plot"
     assert diff.mean() < 0.5 and np.percentile(diff, 99.5) < 40, \
         (diff.mean(), np.percentile(diff, 99.5), diff.max())
 
