@@ -538,12 +538,21 @@ def test_lab_framed_by_a_page_that_is_not_secure_starts_from_its_snapshot(lab_si
     """A course page served over http:// is not a secure context, and nor is the lab it frames:
     there is no crypto.subtle to check the snapshot's files with, so the browser checks them
     (their sha256 as Subresource Integrity) and the frame still starts from the snapshot."""
-    page = site_page
-    page.set_content(f'<iframe src="{lab_site}/?embed=1" width="800" height="600"></iframe>')
-    page.frame_locator("iframe").locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
-    frame = page.locator("iframe").element_handle().content_frame()
+    frame = _framed_by_a_page_that_is_not_secure(site_page, f"{lab_site}/?embed=1")
     assert frame.evaluate("() => [isSecureContext, Boolean(crypto.subtle)]") == [False, False]
     assert frame.evaluate("window.emlab.timings.start") == "snapshot"
+    _steps_once(frame)
+
+
+def _framed_by_a_page_that_is_not_secure(page, src: str):
+    """The lab at ``src`` in an 800×600 iframe of a page set as content (about:blank: not a
+    secure context), live: its Playwright Frame."""
+    page.set_content(f'<iframe src="{src}" width="800" height="600"></iframe>')
+    page.frame_locator("iframe").locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
+    return page.locator("iframe").element_handle().content_frame()
+
+
+def _steps_once(frame) -> None:
     frame.get_by_role("button", name="E-step").click()
     frame.locator('.emlab-status[data-iteration="1"][data-phase="M"]').first.wait_for(
         timeout=30_000)
@@ -571,6 +580,12 @@ def _restore_copy(lab_site, folder: Path) -> None:
             shutil.copytree(source_path, folder / name)
         else:
             shutil.copy2(source_path, folder / name)
+
+
+def _alter_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
 
 
 def _starts_the_ordinary_way(page, base: str, notes: list[str]) -> None:
@@ -603,10 +618,7 @@ def test_lab_with_corrupt_snapshot_bytes_starts_the_ordinary_way(lab_site, alter
     """Start-up files whose bytes differ from what the build recorded are not used."""
     base, folder = altered_site
     _restore_copy(lab_site, folder)
-    path = folder / "pyodide" / "emlab-start-files.bin.gz"
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    _alter_a_byte(folder / "pyodide" / "emlab-start-files.bin.gz")
     notes: list[str] = []
     _starts_the_ordinary_way(site_page, base, notes)
     assert "sha256" in notes[0]
@@ -618,21 +630,14 @@ def test_lab_framed_not_securely_with_corrupt_snapshot_bytes_starts_the_ordinary
     are refused too: the frame starts the ordinary way, with the worker's one note."""
     base, folder = altered_site
     _restore_copy(lab_site, folder)
-    path = folder / "pyodide" / "emlab-start-files.bin.gz"
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    page = site_page
+    _alter_a_byte(folder / "pyodide" / "emlab-start-files.bin.gz")
     notes: list[str] = []
-    page.on("console", lambda m: "without the saved start" in m.text and notes.append(m.text))
-    page.set_content(f'<iframe src="{base}/" width="1000" height="800"></iframe>')
-    page.frame_locator("iframe").locator(LIVE).wait_for(timeout=START_TIMEOUT, state="attached")
-    frame = page.locator("iframe").element_handle().content_frame()
+    site_page.on("console",
+                 lambda m: "without the saved start" in m.text and notes.append(m.text))
+    frame = _framed_by_a_page_that_is_not_secure(site_page, f"{base}/")
     assert frame.evaluate("window.emlab.timings.start") == "ordinary"
     assert notes and len(set(notes)) == 1 and "sha256" in notes[0], notes
-    frame.get_by_role("button", name="E-step").click()
-    frame.locator('.emlab-status[data-iteration="1"][data-phase="M"]').first.wait_for(
-        timeout=30_000)
+    _steps_once(frame)
 
 
 def test_lab_with_a_snapshot_of_another_runtime_build_starts_the_ordinary_way(
